@@ -1,0 +1,155 @@
+//! The commands a wallet's Durable Object answers, and how it answers them.
+//!
+//! The Worker sends one [`Command`] per call; [`execute`] runs it against the wallet's own
+//! database without awaiting anything, so the object commits it as one atomic step and no
+//! other call can run in the middle of it.
+
+use serde::{Deserialize, Serialize};
+use wallet_client::api::LedgerEntry;
+use wallet_client::money::Amount;
+
+use crate::ledger::store::{SqlStore, StoreError};
+use crate::ledger::{ChargeCommand, Charged, Ledger, Refusal, Topup, TopupOutcome};
+
+/// A call from the Worker to one wallet's object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Read the balance.
+    Balance,
+    /// Take an amount for an app.
+    Charge {
+        /// The app charging.
+        app: String,
+        /// The amount.
+        amount: Amount,
+        /// The app's key for retrying safely.
+        idempotency_key: Option<String>,
+        /// Whether the balance may go below zero.
+        allow_negative: bool,
+        /// The app's note.
+        description: Option<String>,
+    },
+    /// Read a page of the ledger.
+    Transactions {
+        /// Entries older than this one; the newest without it.
+        before: Option<u64>,
+        /// The most entries to return.
+        limit: u32,
+    },
+    /// Credit a paid Checkout Session.
+    Topup {
+        /// The session's id.
+        checkout_session_id: String,
+        /// The reporting event's id.
+        stripe_event_id: String,
+        /// The amount paid, in the payment currency's minor unit.
+        amount: i64,
+        /// The payment's currency.
+        currency: String,
+        /// The service's currency, the only one credited.
+        service_currency: String,
+    },
+}
+
+/// The object's answer to a [`Command`], of the same name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    /// The balance.
+    Balance {
+        /// The balance in minor units.
+        balance: i64,
+    },
+    /// The charge's result.
+    Charge {
+        /// Made, replayed, or refused.
+        result: Result<Charged, Refusal>,
+    },
+    /// A page of the ledger.
+    Transactions {
+        /// Newest first.
+        entries: Vec<LedgerEntry>,
+        /// Where the next page starts.
+        next_before: Option<u64>,
+    },
+    /// What crediting did.
+    Topup {
+        /// Credited, already credited, or recorded for the operator.
+        outcome: TopupOutcome,
+    },
+}
+
+/// Runs `command` against the wallet in `store` at the time `now_ms`.
+///
+/// # Errors
+///
+/// Fails when the database fails; nothing is then written.
+pub fn execute<S: SqlStore>(store: &S, command: &Command, now_ms: i64) -> Result<Reply, StoreError> {
+    let mut ledger = Ledger::open(store)?;
+    match command {
+        Command::Balance => Ok(Reply::Balance { balance: ledger.balance()? }),
+        Command::Charge { app, amount, idempotency_key, allow_negative, description } => {
+            let charge = ChargeCommand {
+                app,
+                amount: *amount,
+                idempotency_key: idempotency_key.as_deref(),
+                allow_negative: *allow_negative,
+                description: description.as_deref(),
+            };
+            Ok(Reply::Charge { result: ledger.charge(&charge, now_ms)? })
+        }
+        Command::Transactions { before, limit } => {
+            let page = ledger.page(*before, *limit)?;
+            Ok(Reply::Transactions { entries: page.entries, next_before: page.next_before })
+        }
+        Command::Topup {
+            checkout_session_id,
+            stripe_event_id,
+            amount,
+            currency,
+            service_currency,
+        } => {
+            let topup = Topup { checkout_session_id, stripe_event_id, amount: *amount, currency };
+            Ok(Reply::Topup { outcome: ledger.credit_topup(&topup, service_currency, now_ms)? })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::store::SqliteStore;
+
+    #[test]
+    fn commands_and_replies_survive_the_trip_through_json() {
+        let store = SqliteStore::in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let topup = Command::Topup {
+            checkout_session_id: "cs_1".to_owned(),
+            stripe_event_id: "evt_1".to_owned(),
+            amount: 500,
+            currency: "usd".to_owned(),
+            service_currency: "usd".to_owned(),
+        };
+        let charge = Command::Charge {
+            app: "search".to_owned(),
+            amount: Amount::new(200).unwrap_or_else(|| panic!("valid")),
+            idempotency_key: Some("k1".to_owned()),
+            allow_negative: false,
+            description: Some("one search".to_owned()),
+        };
+
+        for command in [topup, charge, Command::Balance] {
+            let json = serde_json::to_string(&command).unwrap_or_default();
+            let decoded: Command = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+            let reply = execute(&store, &decoded, 1).unwrap_or_else(|e| panic!("{e}"));
+            let reply_json = serde_json::to_string(&reply).unwrap_or_default();
+
+            assert_eq!(decoded, command);
+            assert_eq!(serde_json::from_str::<Reply>(&reply_json).ok(), Some(reply));
+        }
+
+        let balance = execute(&store, &Command::Balance, 2).ok();
+        assert_eq!(balance, Some(Reply::Balance { balance: 300 }));
+    }
+}
