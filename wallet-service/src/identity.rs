@@ -19,6 +19,9 @@ pub const USER_TOKEN_PREFIX: &str = "wut_";
 /// The bytes of randomness in a user token: 192 bits.
 const SECRET_BYTES: usize = 24;
 
+/// The length of the secret in unpadded base64: four characters for every three bytes.
+const SECRET_BASE64_CHARS: usize = 32;
+
 /// The bytes of a wallet id: 128 bits.
 const WALLET_ID_BYTES: usize = 16;
 
@@ -54,7 +57,7 @@ impl UserToken {
     pub fn parse(text: &str) -> Result<UserToken, InvalidUserToken> {
         let encoded = text.strip_prefix(USER_TOKEN_PREFIX).ok_or(InvalidUserToken)?;
         // The length is checked before decoding so that an oversized input costs nothing.
-        if encoded.len() != SECRET_BYTES.div_ceil(3) * 4 {
+        if encoded.len() != SECRET_BASE64_CHARS {
             return Err(InvalidUserToken);
         }
         let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| InvalidUserToken)?;
@@ -70,7 +73,8 @@ impl UserToken {
 
     /// Returns the id of the wallet this token opens.
     pub fn wallet_id(&self) -> WalletId {
-        let digest = Sha256::new_with_prefix(b"wallet-id/v1\0").chain_update(self.secret).finalize();
+        let digest =
+            Sha256::new_with_prefix(b"wallet-id/v1\0").chain_update(self.secret).finalize();
         let mut id = [0; WALLET_ID_BYTES];
         id.iter_mut().zip(digest).for_each(|(byte, digest_byte)| *byte = digest_byte);
         WalletId(id)

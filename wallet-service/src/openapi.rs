@@ -29,9 +29,8 @@ pub struct Route {
 
 use ErrorCode::{
     AppUnauthenticated, BalanceLimitExceeded, BodyTooLarge, IdempotencyKeyReused,
-    InsufficientFunds, InternalError, InvalidAmount, InvalidCursor, InvalidEvent,
-    InvalidRequest, InvalidSignature, InvalidUserToken, MalformedJson, MethodNotAllowed,
-    ServiceMisconfigured,
+    InsufficientFunds, InternalError, InvalidAmount, InvalidCursor, InvalidEvent, InvalidRequest,
+    InvalidSignature, InvalidUserToken, MalformedJson, MethodNotAllowed, ServiceMisconfigured,
 };
 
 /// Every route, in the order of the documentation.

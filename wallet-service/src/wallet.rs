@@ -85,7 +85,11 @@ pub enum Reply {
 /// # Errors
 ///
 /// Fails when the database fails; nothing is then written.
-pub fn execute<S: SqlStore>(store: &S, command: &Command, now_ms: i64) -> Result<Reply, StoreError> {
+pub fn execute<S: SqlStore>(
+    store: &S,
+    command: &Command,
+    now_ms: i64,
+) -> Result<Reply, StoreError> {
     let mut ledger = Ledger::open(store)?;
     match command {
         Command::Balance => Ok(Reply::Balance { balance: ledger.balance()? }),

@@ -221,10 +221,8 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
     ///
     /// Fails when the database fails.
     pub fn open(store: &'s S) -> Result<Ledger<'s, S>, StoreError> {
-        let rows = store.query(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'",
-            &[],
-        )?;
+        let rows = store
+            .query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'", &[])?;
         Ok(Ledger { store, created: !rows.is_empty() })
     }
 
@@ -441,11 +439,10 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
         if !self.created {
             return Ok(Page { entries: Vec::new(), next_before: None });
         }
-        let before = before.and_then(|id| i64::try_from(id).ok()).unwrap_or(i64::MAX);
+        // Entry ids stay far below 2^53, the largest integer that crosses into JavaScript intact.
+        let before = before.and_then(|id| i64::try_from(id).ok()).unwrap_or(MINOR_UNITS_MAX);
         let rows = self.store.query(
-            &format!(
-                "SELECT {ENTRY_COLUMNS} FROM entries WHERE id < ?1 ORDER BY id DESC LIMIT ?2"
-            ),
+            &format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id < ?1 ORDER BY id DESC LIMIT ?2"),
             // One row more than asked for tells whether another page follows.
             &[before.into(), i64::from(limit).saturating_add(1).into()],
         )?;
@@ -480,10 +477,9 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
 
         let mut sum: i64 = 0;
         for entry in entries.iter().rev() {
-            sum = sum.checked_add(entry.amount).ok_or(AuditFailure::SumMismatch {
-                sum,
-                balance: entry.balance_after,
-            })?;
+            sum = sum
+                .checked_add(entry.amount)
+                .ok_or(AuditFailure::SumMismatch { sum, balance: entry.balance_after })?;
             if entry.balance_after != sum {
                 return Err(AuditFailure::BrokenChain { entry_id: entry.id });
             }

@@ -26,7 +26,12 @@ fn charge<'a>(minor_units: i64, key: Option<&'a str>) -> ChargeCommand<'a> {
 }
 
 fn topup(session: &str, minor_units: i64) -> Topup<'_> {
-    Topup { checkout_session_id: session, stripe_event_id: "evt_1", amount: minor_units, currency: "usd" }
+    Topup {
+        checkout_session_id: session,
+        stripe_event_id: "evt_1",
+        amount: minor_units,
+        currency: "usd",
+    }
 }
 
 fn ledger(store: &SqliteStore) -> Ledger<'_, SqliteStore> {
@@ -37,7 +42,10 @@ fn credit(ledger: &mut Ledger<'_, SqliteStore>, session: &str, minor_units: i64)
     ledger.credit_topup(&topup(session, minor_units), "usd", NOW).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn debit(ledger: &mut Ledger<'_, SqliteStore>, command: &ChargeCommand<'_>) -> Result<Charged, Refusal> {
+fn debit(
+    ledger: &mut Ledger<'_, SqliteStore>,
+    command: &ChargeCommand<'_>,
+) -> Result<Charged, Refusal> {
     ledger.charge(command, NOW).unwrap_or_else(|error| panic!("{error}"))
 }
 
@@ -137,7 +145,8 @@ fn a_charge_takes_the_amount_and_records_its_app() {
     let mut ledger = ledger(&store);
     credit(&mut ledger, "cs_1", 500);
 
-    let charged = debit(&mut ledger, &ChargeCommand { description: Some("one search"), ..charge(120, None) });
+    let charged =
+        debit(&mut ledger, &ChargeCommand { description: Some("one search"), ..charge(120, None) });
 
     assert_eq!(charged, Ok(Charged { entry_id: 2, balance: 380, replayed: false }));
     let page = ledger.page(None, 10).unwrap_or_else(|e| panic!("{e}"));
@@ -246,7 +255,8 @@ fn idempotency_keys_are_scoped_to_the_app() {
     credit(&mut ledger, "cs_1", 500);
     debit(&mut ledger, &charge(200, Some("req-1")));
 
-    let other_app = debit(&mut ledger, &ChargeCommand { app: "images", ..charge(200, Some("req-1")) });
+    let other_app =
+        debit(&mut ledger, &ChargeCommand { app: "images", ..charge(200, Some("req-1")) });
 
     assert_eq!(other_app, Ok(Charged { entry_id: 3, balance: 100, replayed: false }));
 }

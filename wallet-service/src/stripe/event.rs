@@ -167,8 +167,8 @@ mod tests {
 
     #[test]
     fn a_paid_completed_session_is_credited() {
-        let (event_id, action) =
-            read(&session_event("checkout.session.completed", "paid")).unwrap_or_else(|e| {
+        let (event_id, action) = read(&session_event("checkout.session.completed", "paid"))
+            .unwrap_or_else(|e| {
                 panic!("{e}");
             });
 

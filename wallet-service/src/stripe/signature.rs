@@ -186,7 +186,10 @@ mod tests {
             (Some(format!("t={NOW}")), SignatureError::NoV1Signature),
             (Some(format!("t={NOW},v0=00")), SignatureError::NoV1Signature),
             (Some("v1=00".to_owned()), SignatureError::Malformed),
-            (Some(format!("t={NOW},v1={}", "0".repeat(HEADER_BYTES_MAX))), SignatureError::Malformed),
+            (
+                Some(format!("t={NOW},v1={}", "0".repeat(HEADER_BYTES_MAX))),
+                SignatureError::Malformed,
+            ),
         ];
 
         for (header, expected) in cases {
