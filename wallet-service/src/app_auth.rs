@@ -118,11 +118,11 @@ mod tests {
     const NOW: u64 = 1_780_000_000;
 
     fn app(name: &str) -> AppId {
-        AppId::new(name).unwrap_or_else(|| panic!("{name} is a valid app id"))
+        AppId::new(name).expect("{name} is a valid app id")
     }
 
     fn mint(app: &AppId, expires: Option<u64>) -> String {
-        mint_app_token(SECRET, app, NOW, expires).unwrap_or_else(|e| panic!("{e}"))
+        mint_app_token(SECRET, app, NOW, expires).unwrap()
     }
 
     #[test]

@@ -182,7 +182,7 @@ mod tests {
     use super::*;
 
     fn token() -> UserToken {
-        UserToken::generate().unwrap_or_else(|error| panic!("no randomness: {error}"))
+        UserToken::generate().unwrap()
     }
 
     #[test]

@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn commands_and_replies_survive_the_trip_through_json() {
-        let store = SqliteStore::in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let store = SqliteStore::in_memory().unwrap();
         let topup = Command::Topup {
             checkout_session_id: "cs_1".to_owned(),
             stripe_event_id: "evt_1".to_owned(),
@@ -137,7 +137,7 @@ mod tests {
         };
         let charge = Command::Charge {
             app: "search".to_owned(),
-            amount: Amount::new(200).unwrap_or_else(|| panic!("valid")),
+            amount: Amount::new(200).expect("valid"),
             idempotency_key: Some("k1".to_owned()),
             allow_negative: false,
             description: Some("one search".to_owned()),
@@ -145,8 +145,8 @@ mod tests {
 
         for command in [topup, charge, Command::Balance] {
             let json = serde_json::to_string(&command).unwrap_or_default();
-            let decoded: Command = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
-            let reply = execute(&store, &decoded, 1).unwrap_or_else(|e| panic!("{e}"));
+            let decoded: Command = serde_json::from_str(&json).unwrap();
+            let reply = execute(&store, &decoded, 1).unwrap();
             let reply_json = serde_json::to_string(&reply).unwrap_or_default();
 
             assert_eq!(decoded, command);

@@ -1,3 +1,6 @@
+// Test arithmetic is on small, known values.
+#![allow(clippy::arithmetic_side_effects)]
+
 use proptest::prelude::*;
 use wallet_client::api::EntryKind;
 use wallet_client::money::{Amount, MINOR_UNITS_MAX};
@@ -8,11 +11,11 @@ use super::*;
 const NOW: i64 = 1_780_000_000_000;
 
 fn store() -> SqliteStore {
-    SqliteStore::in_memory().unwrap_or_else(|error| panic!("{error}"))
+    SqliteStore::in_memory().unwrap()
 }
 
 fn amount(minor_units: i64) -> Amount {
-    Amount::new(minor_units).unwrap_or_else(|| panic!("{minor_units} is not an amount"))
+    Amount::new(minor_units).expect("{minor_units} is not an amount")
 }
 
 fn charge<'a>(minor_units: i64, key: Option<&'a str>) -> ChargeCommand<'a> {
@@ -35,18 +38,18 @@ fn topup(session: &str, minor_units: i64) -> Topup<'_> {
 }
 
 fn ledger(store: &SqliteStore) -> Ledger<'_, SqliteStore> {
-    Ledger::open(store).unwrap_or_else(|error| panic!("{error}"))
+    Ledger::open(store).unwrap()
 }
 
 fn credit(ledger: &mut Ledger<'_, SqliteStore>, session: &str, minor_units: i64) -> TopupOutcome {
-    ledger.credit_topup(&topup(session, minor_units), "usd", NOW).unwrap_or_else(|e| panic!("{e}"))
+    ledger.credit_topup(&topup(session, minor_units), "usd", NOW).unwrap()
 }
 
 fn debit(
     ledger: &mut Ledger<'_, SqliteStore>,
     command: &ChargeCommand<'_>,
 ) -> Result<Charged, Refusal> {
-    ledger.charge(command, NOW).unwrap_or_else(|error| panic!("{error}"))
+    ledger.charge(command, NOW).unwrap()
 }
 
 fn table_count(store: &SqliteStore) -> usize {
@@ -73,7 +76,7 @@ fn a_topup_credits_once_however_often_it_is_reported() {
 
     let first = credit(&mut ledger, "cs_1", 500);
     let again = credit(&mut ledger, "cs_1", 500);
-    let reopened = credit(&mut Ledger::open(&store).unwrap_or_else(|e| panic!("{e}")), "cs_1", 500);
+    let reopened = credit(&mut Ledger::open(&store).unwrap(), "cs_1", 500);
 
     assert_eq!(first, TopupOutcome::Credited { entry_id: 1, balance: 500 });
     assert_eq!(again, TopupOutcome::AlreadyCredited { entry_id: 1 });
@@ -149,7 +152,7 @@ fn a_charge_takes_the_amount_and_records_its_app() {
         debit(&mut ledger, &ChargeCommand { description: Some("one search"), ..charge(120, None) });
 
     assert_eq!(charged, Ok(Charged { entry_id: 2, balance: 380, replayed: false }));
-    let page = ledger.page(None, 10).unwrap_or_else(|e| panic!("{e}"));
+    let page = ledger.page(None, 10).unwrap();
     let newest = page.entries.first().cloned();
     assert_eq!(
         newest,
@@ -209,7 +212,7 @@ fn allow_negative_stops_at_the_limit() {
     let store = store();
     let mut ledger = ledger(&store);
     let deep = ChargeCommand { allow_negative: true, ..charge(MINOR_UNITS_MAX, None) };
-    debit(&mut ledger, &deep);
+    debit(&mut ledger, &deep).unwrap();
 
     let refused = debit(&mut ledger, &ChargeCommand { allow_negative: true, ..charge(1, None) });
 
@@ -223,7 +226,7 @@ fn a_retried_charge_is_replayed_and_moves_nothing() {
     let mut ledger = ledger(&store);
     credit(&mut ledger, "cs_1", 500);
     let first = debit(&mut ledger, &charge(200, Some("req-1")));
-    debit(&mut ledger, &charge(100, None));
+    debit(&mut ledger, &charge(100, None)).unwrap();
 
     let retried = debit(&mut ledger, &charge(200, Some("req-1")));
 
@@ -237,7 +240,7 @@ fn a_key_reused_for_another_request_is_refused() {
     let store = store();
     let mut ledger = ledger(&store);
     credit(&mut ledger, "cs_1", 500);
-    debit(&mut ledger, &charge(200, Some("req-1")));
+    debit(&mut ledger, &charge(200, Some("req-1"))).unwrap();
 
     let other_amount = debit(&mut ledger, &charge(201, Some("req-1")));
     let other_note =
@@ -253,7 +256,7 @@ fn idempotency_keys_are_scoped_to_the_app() {
     let store = store();
     let mut ledger = ledger(&store);
     credit(&mut ledger, "cs_1", 500);
-    debit(&mut ledger, &charge(200, Some("req-1")));
+    debit(&mut ledger, &charge(200, Some("req-1"))).unwrap();
 
     let other_app =
         debit(&mut ledger, &ChargeCommand { app: "images", ..charge(200, Some("req-1")) });
@@ -283,9 +286,9 @@ fn pages_run_newest_first_and_end_with_no_cursor() {
         credit(&mut ledger, &format!("cs_{session}"), 10);
     }
 
-    let first = ledger.page(None, 3).unwrap_or_else(|e| panic!("{e}"));
-    let second = ledger.page(first.next_before, 3).unwrap_or_else(|e| panic!("{e}"));
-    let last = ledger.page(second.next_before, 3).unwrap_or_else(|e| panic!("{e}"));
+    let first = ledger.page(None, 3).unwrap();
+    let second = ledger.page(first.next_before, 3).unwrap();
+    let last = ledger.page(second.next_before, 3).unwrap();
 
     let ids = |page: &Page| page.entries.iter().map(|entry| entry.id).collect::<Vec<_>>();
     assert_eq!(ids(&first), [7, 6, 5]);
@@ -301,7 +304,7 @@ fn a_page_exactly_filling_the_limit_has_no_next_cursor() {
     credit(&mut ledger, "cs_1", 10);
     credit(&mut ledger, "cs_2", 10);
 
-    let page = ledger.page(None, 2).unwrap_or_else(|e| panic!("{e}"));
+    let page = ledger.page(None, 2).unwrap();
 
     assert_eq!(page.entries.len(), 2);
     assert_eq!(page.next_before, None);
@@ -329,7 +332,7 @@ proptest! {
         let mut ledger = ledger(&store);
 
         for operation in &operations {
-            let before = ledger.balance().unwrap_or_else(|e| panic!("{e}"));
+            let before = ledger.balance().unwrap();
             match operation {
                 Operation::Topup { session, amount } => {
                     credit(&mut ledger, &format!("cs_{session}"), *amount);
@@ -341,7 +344,7 @@ proptest! {
                         ..charge(*amount, key.as_deref())
                     };
                     let result = debit(&mut ledger, &command);
-                    let after = ledger.balance().unwrap_or_else(|e| panic!("{e}"));
+                    let after = ledger.balance().unwrap();
                     match result {
                         Ok(Charged { replayed: false, balance, .. }) => {
                             prop_assert_eq!(balance, before - amount);

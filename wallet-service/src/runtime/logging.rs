@@ -12,7 +12,7 @@ pub(crate) fn init() {
     let _already_installed = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
-        .with_current_span(false)
+        .with_current_span(true)
         .with_span_list(false)
         .without_time()
         .with_target(false)

@@ -32,6 +32,12 @@ impl DurableObject for WalletObject {
             Err(error) => return Response::error(format!("bad command: {error}"), 400),
         };
 
+        // The Worker names the wallet in the path; it is carried into every log line.
+        // Only this Worker can reach the object, so the path needs no checking.
+        let path = request.path();
+        let wallet_id = path.trim_start_matches('/');
+        let _span = tracing::info_span!("wallet", wallet_id).entered();
+
         let store = ObjectStore(self.state.storage().sql());
         match wallet::execute(&store, &command, now_ms()) {
             Ok(reply) => Response::from_json(&reply),
@@ -102,7 +108,8 @@ pub(crate) async fn call(
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     // The URL is never resolved: a stub's fetch goes to the object whatever its host.
-    let request = Request::new_with_init("https://wallet.object/", &init).map_err(&failed)?;
+    let url = format!("https://wallet.object/{wallet}");
+    let request = Request::new_with_init(&url, &init).map_err(&failed)?;
 
     let mut response = stub.fetch_with_request(request).await.map_err(&failed)?;
     if response.status_code() != 200 {
