@@ -1,8 +1,8 @@
 //! Reading bodies within their limits and writing JSON answers.
 
 use futures_util::StreamExt;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize as _, Serialize};
 use wallet_client::api::ErrorCode;
 use wallet_client::money::{AMOUNT_RULE, Amount};
 use worker::{Request, Response};
@@ -55,8 +55,6 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     serde_json::from_value(value)
         .map_err(|error| ApiError::reject(ErrorCode::InvalidRequest, error.to_string()))
 }
-
-use serde::Deserialize as _;
 
 /// Returns `body` as JSON with `status`.
 pub(crate) fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {

@@ -13,11 +13,11 @@ mod logging;
 mod object;
 mod webhook;
 
+use wallet_client::api::ErrorCode;
 use worker::{Context, Env, Method, Request, Response, event};
 
 use self::error::ApiError;
 use crate::openapi::ROUTES;
-use wallet_client::api::ErrorCode;
 
 pub use self::object::WalletObject;
 

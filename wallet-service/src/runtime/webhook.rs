@@ -5,6 +5,7 @@
 //! Whatever Stripe needs not retry gets a 2xx; only a failure on our side gets a 5xx, so that
 //! Stripe delivers the event again later.
 
+use wallet_client::api::ErrorCode;
 use worker::{Env, Request, Response};
 
 use super::config::{self, required};
@@ -17,7 +18,6 @@ use crate::openapi::WebhookReceipt;
 use crate::stripe::event::{self, Action};
 use crate::stripe::signature;
 use crate::wallet::{Command, Reply};
-use wallet_client::api::ErrorCode;
 
 /// The largest event body read, in bytes. Checkout Session events are a few kilobytes.
 const WEBHOOK_BODY_BYTES_MAX: usize = 256 * 1024;
