@@ -178,6 +178,7 @@ pub(crate) async fn transactions(
 fn parse_cursor(cursor: &str) -> Result<u64, ApiError> {
     cursor
         .strip_prefix(CURSOR_PREFIX)
+        .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|id| id.parse::<u64>().ok())
         .filter(|id| *id > 0)
         .ok_or_else(|| {
