@@ -22,6 +22,12 @@ pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
 /// The longest charge description accepted, in bytes.
 pub const DESCRIPTION_BYTES_MAX: usize = 500;
 
+/// How long a hold lasts when the caller names no expiry, in seconds: 15 minutes.
+pub const HOLD_EXPIRY_SECONDS_DEFAULT: u32 = 900;
+
+/// The longest a hold may last, in seconds: one day.
+pub const HOLD_EXPIRY_SECONDS_MAX: u32 = 86_400;
+
 /// The largest request body the service reads, in bytes.
 pub const REQUEST_BODY_BYTES_MAX: usize = 16 * 1024;
 
@@ -49,6 +55,8 @@ pub struct IdentifyResponse {
     pub created: bool,
     /// The balance in minor units; negative only after charges made with `allow_negative`.
     pub balance: i64,
+    /// The balance less the amounts of active holds: what charges and new holds may take.
+    pub available_balance: i64,
     /// The ISO 4217 code of the wallet's currency, lowercase (`usd`).
     pub currency: String,
     /// The reference that ties a Stripe payment to this wallet.
@@ -75,6 +83,8 @@ pub struct BalanceResponse {
     pub wallet_id: String,
     /// The balance in minor units.
     pub balance: i64,
+    /// The balance less the amounts of active holds: what charges and new holds may take.
+    pub available_balance: i64,
     /// The ISO 4217 code of the wallet's currency, lowercase.
     pub currency: String,
 }
@@ -158,6 +168,8 @@ pub enum EntryKind {
     Topup,
     /// Money taken by an app.
     Charge,
+    /// Money taken by an app by capturing a hold.
+    HoldCapture,
 }
 
 impl EntryKind {
@@ -166,6 +178,7 @@ impl EntryKind {
         match self {
             EntryKind::Topup => "topup",
             EntryKind::Charge => "charge",
+            EntryKind::HoldCapture => "hold_capture",
         }
     }
 
@@ -174,6 +187,7 @@ impl EntryKind {
         match name {
             "topup" => Some(EntryKind::Topup),
             "charge" => Some(EntryKind::Charge),
+            "hold_capture" => Some(EntryKind::HoldCapture),
             _ => None,
         }
     }
@@ -200,6 +214,123 @@ pub struct LedgerEntry {
     pub description: Option<String>,
 }
 
+/// Reserves an amount of a wallet until it is captured, released, or expires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PlaceHoldRequest {
+    /// The visitor's token.
+    pub user_token: String,
+    /// The most the work may cost, in minor units, from 1 to 2^53 − 1.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = i64, minimum = 1, maximum = 9_007_199_254_740_991_i64)
+    )]
+    pub amount: Amount,
+    /// How long the hold lasts, from 1 to 86400 seconds; 900 when absent. An expired hold
+    /// releases itself.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 86_400))]
+    pub expires_in_seconds: Option<u32>,
+    /// Makes placing the hold safe to retry, as for charges. At most 255 bytes.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// A note kept on the ledger entry the capture writes. At most 500 bytes.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Takes up to the held amount and releases the rest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CaptureHoldRequest {
+    /// The visitor's token.
+    pub user_token: String,
+    /// The hold, as placing it returned.
+    pub hold_id: u64,
+    /// The amount to take, at most the held amount. Capturing again with the same amount
+    /// answers as the first capture did.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = i64, minimum = 1, maximum = 9_007_199_254_740_991_i64)
+    )]
+    pub amount: Amount,
+}
+
+/// Frees a hold without taking anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseHoldRequest {
+    /// The visitor's token.
+    pub user_token: String,
+    /// The hold, as placing it returned.
+    pub hold_id: u64,
+}
+
+/// What became of a hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HoldStatus {
+    /// The amount is reserved.
+    Active,
+    /// Part or all of the amount was taken; the rest was released.
+    Captured,
+    /// The hold was freed without taking anything.
+    Released,
+    /// The hold ran out of time and freed itself.
+    Expired,
+}
+
+impl HoldStatus {
+    /// Returns the status as stored and sent (`active`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HoldStatus::Active => "active",
+            HoldStatus::Captured => "captured",
+            HoldStatus::Released => "released",
+            HoldStatus::Expired => "expired",
+        }
+    }
+
+    /// Returns the status with the name `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<HoldStatus> {
+        match name {
+            "active" => Some(HoldStatus::Active),
+            "captured" => Some(HoldStatus::Captured),
+            "released" => Some(HoldStatus::Released),
+            "expired" => Some(HoldStatus::Expired),
+            _ => None,
+        }
+    }
+}
+
+/// A hold, as it stands after the call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HoldResponse {
+    /// The hold's number in its wallet.
+    pub hold_id: u64,
+    /// What became of the hold.
+    pub status: HoldStatus,
+    /// The amount held, in minor units.
+    pub amount: i64,
+    /// The amount taken by the capture; zero unless captured.
+    pub captured: i64,
+    /// The ledger entry the capture wrote, if captured.
+    pub entry_id: Option<u64>,
+    /// When the hold expires (or expired), in milliseconds since the Unix epoch.
+    pub expires_at_ms: i64,
+    /// The wallet's available balance after the call.
+    pub available_balance: i64,
+    /// True when this answer repeats an earlier call that did the same; this one changed
+    /// nothing.
+    pub replayed: bool,
+}
+
 /// The body of every error response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -224,7 +355,7 @@ pub struct ErrorBody {
 pub struct InsufficientFundsResponse {
     /// Always `insufficient_funds`.
     pub error: ErrorBody,
-    /// The balance that was too low, in minor units.
+    /// The available balance that was too low, in minor units.
     pub balance: i64,
     /// Where the visitor can add funds to this wallet.
     pub payment_link: String,
@@ -282,7 +413,7 @@ error_codes! {
     /// The caller is not a known app: no service binding `props` naming one, and no valid app
     /// token.
     AppUnauthenticated = ("app_unauthenticated", 401),
-    /// The available balance is lower than the amount.
+    /// The available balance (the balance less active holds) is lower than the amount.
     InsufficientFunds = ("insufficient_funds", 402),
     /// No such route.
     NotFound = ("not_found", 404),
@@ -290,10 +421,16 @@ error_codes! {
     MethodNotAllowed = ("method_not_allowed", 405),
     /// The idempotency key was used on this wallet for a different request.
     IdempotencyKeyReused = ("idempotency_key_reused", 409),
+    /// No hold with this id was placed on this wallet by the calling app.
+    HoldNotFound = ("hold_not_found", 404),
+    /// The hold was already captured, released or has expired; the message says which.
+    HoldNotActive = ("hold_not_active", 409),
     /// The body is larger than the route accepts.
     BodyTooLarge = ("body_too_large", 413),
     /// The balance would pass 2^53 − 1 in either direction.
     BalanceLimitExceeded = ("balance_limit_exceeded", 422),
+    /// The capture asks for more than the hold holds.
+    HoldAmountExceeded = ("hold_amount_exceeded", 422),
     /// The service lacks a secret or setting it needs; the message names it.
     ServiceMisconfigured = ("service_misconfigured", 500),
     /// Something failed inside the service; nothing was changed that the caller cannot retry.

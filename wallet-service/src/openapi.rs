@@ -11,9 +11,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 use wallet_client::api::{
-    BalanceRequest, BalanceResponse, ChargeRequest, ChargeResponse, EntryKind, ErrorBody,
-    ErrorCode, ErrorResponse, IdentifyRequest, IdentifyResponse, InsufficientFundsResponse,
-    LedgerEntry, TransactionsRequest, TransactionsResponse,
+    BalanceRequest, BalanceResponse, CaptureHoldRequest, ChargeRequest, ChargeResponse, EntryKind,
+    ErrorBody, ErrorCode, ErrorResponse, HoldResponse, HoldStatus, IdentifyRequest,
+    IdentifyResponse, InsufficientFundsResponse, LedgerEntry, PlaceHoldRequest, ReleaseHoldRequest,
+    TransactionsRequest, TransactionsResponse,
 };
 
 /// A route the service answers, with every error code it can answer with.
@@ -28,9 +29,10 @@ pub struct Route {
 }
 
 use ErrorCode::{
-    AppUnauthenticated, BalanceLimitExceeded, BodyTooLarge, IdempotencyKeyReused,
-    InsufficientFunds, InternalError, InvalidAmount, InvalidCursor, InvalidEvent, InvalidRequest,
-    InvalidSignature, InvalidUserToken, MalformedJson, MethodNotAllowed, ServiceMisconfigured,
+    AppUnauthenticated, BalanceLimitExceeded, BodyTooLarge, HoldAmountExceeded, HoldNotActive,
+    HoldNotFound, IdempotencyKeyReused, InsufficientFunds, InternalError, InvalidAmount,
+    InvalidCursor, InvalidEvent, InvalidRequest, InvalidSignature, InvalidUserToken, MalformedJson,
+    MethodNotAllowed, ServiceMisconfigured,
 };
 
 /// Every route, in the order of the documentation.
@@ -97,6 +99,58 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
+        path: "/v1/holds",
+        errors: &[
+            MalformedJson,
+            InvalidRequest,
+            InvalidAmount,
+            InvalidUserToken,
+            AppUnauthenticated,
+            InsufficientFunds,
+            MethodNotAllowed,
+            IdempotencyKeyReused,
+            BodyTooLarge,
+            ServiceMisconfigured,
+            InternalError,
+        ],
+    },
+    Route {
+        method: "POST",
+        path: "/v1/holds/capture",
+        errors: &[
+            MalformedJson,
+            InvalidRequest,
+            InvalidAmount,
+            InvalidUserToken,
+            AppUnauthenticated,
+            HoldNotFound,
+            MethodNotAllowed,
+            HoldNotActive,
+            BodyTooLarge,
+            BalanceLimitExceeded,
+            HoldAmountExceeded,
+            ServiceMisconfigured,
+            InternalError,
+        ],
+    },
+    Route {
+        method: "POST",
+        path: "/v1/holds/release",
+        errors: &[
+            MalformedJson,
+            InvalidRequest,
+            InvalidUserToken,
+            AppUnauthenticated,
+            HoldNotFound,
+            MethodNotAllowed,
+            HoldNotActive,
+            BodyTooLarge,
+            ServiceMisconfigured,
+            InternalError,
+        ],
+    },
+    Route {
+        method: "POST",
         path: "/stripe-webhook",
         errors: &[
             InvalidSignature,
@@ -140,9 +194,24 @@ pub struct Health {
             Stripe Payment Link to add funds. Apps call through a service binding whose `props` \
             name them (`{\"app\": \"<id>\"}`), or over HTTPS with an app token as bearer token. \
             Amounts are integers from 1 to 2^53 - 1. Every error body is \
-            `{\"error\": {\"code\", \"message\"}}`; each code has one HTTP status."
+            `{\"error\": {\"code\", \"message\"}}`; each code has one HTTP status. A \
+            JavaScript Worker bound to the service can also call the same operations as Workers \
+            RPC methods (`identify`, `balance`, `charge`, `transactions`, `placeHold`, \
+            `captureHold`, `releaseHold`) with the same request bodies; they resolve to the same \
+            response bodies, errors included."
     ),
-    paths(identify, balance, charge, transactions, stripe_webhook, healthz, openapi_json),
+    paths(
+        identify,
+        balance,
+        charge,
+        transactions,
+        place_hold,
+        capture_hold,
+        release_hold,
+        stripe_webhook,
+        healthz,
+        openapi_json
+    ),
     components(schemas(
         IdentifyRequest,
         IdentifyResponse,
@@ -158,6 +227,11 @@ pub struct Health {
         ErrorBody,
         ErrorCode,
         InsufficientFundsResponse,
+        PlaceHoldRequest,
+        CaptureHoldRequest,
+        ReleaseHoldRequest,
+        HoldResponse,
+        HoldStatus,
         WebhookReceipt,
         Health,
     )),
@@ -281,6 +355,40 @@ fn charge() {}
 )]
 #[allow(dead_code)]
 fn transactions() {}
+
+/// Reserves an amount until it is captured, released, or expires.
+///
+/// For work whose cost is known only at its end. The hold lowers the available balance (the
+/// balance less active holds), which charges and other holds respect; an expired hold releases
+/// itself. Placing a hold is idempotent like a charge.
+#[utoipa::path(
+    post, path = "/v1/holds", tag = "wallet", request_body = PlaceHoldRequest,
+    responses((status = 200, description = "The hold, placed now or earlier.", body = HoldResponse)),
+    security((), ("app_token" = []))
+)]
+#[allow(dead_code)]
+fn place_hold() {}
+
+/// Takes up to the held amount in one ledger entry and releases the rest.
+///
+/// Capturing again with the same amount answers as the first capture did. Only the app that
+/// placed the hold may capture it.
+#[utoipa::path(
+    post, path = "/v1/holds/capture", tag = "wallet", request_body = CaptureHoldRequest,
+    responses((status = 200, description = "The captured hold.", body = HoldResponse)),
+    security((), ("app_token" = []))
+)]
+#[allow(dead_code)]
+fn capture_hold() {}
+
+/// Frees a hold without taking anything. Releasing a released or expired hold changes nothing.
+#[utoipa::path(
+    post, path = "/v1/holds/release", tag = "wallet", request_body = ReleaseHoldRequest,
+    responses((status = 200, description = "The released hold.", body = HoldResponse)),
+    security((), ("app_token" = []))
+)]
+#[allow(dead_code)]
+fn release_hold() {}
 
 /// Receives Stripe events. Credits `checkout.session.completed` and
 /// `checkout.session.async_payment_succeeded` when paid, exactly once per Checkout Session.

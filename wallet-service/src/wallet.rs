@@ -9,7 +9,9 @@ use wallet_client::api::LedgerEntry;
 use wallet_client::money::Amount;
 
 use crate::ledger::store::{SqlStore, StoreError};
-use crate::ledger::{ChargeCommand, Charged, Ledger, Refusal, Topup, TopupOutcome};
+use crate::ledger::{
+    ChargeCommand, Charged, Hold, HoldCommand, Ledger, Refusal, Topup, TopupOutcome,
+};
 
 /// A call from the Worker to one wallet's object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +52,35 @@ pub enum Command {
         /// The service's currency, the only one credited.
         service_currency: String,
     },
+    /// Reserve an amount for an app until it is settled or expires.
+    PlaceHold {
+        /// The app placing the hold.
+        app: String,
+        /// The most the work may cost.
+        amount: Amount,
+        /// How long the hold lasts.
+        expires_in_seconds: u32,
+        /// The app's key for retrying safely.
+        idempotency_key: Option<String>,
+        /// The app's note.
+        description: Option<String>,
+    },
+    /// Take part or all of a hold.
+    CaptureHold {
+        /// The app that placed the hold.
+        app: String,
+        /// The hold.
+        hold_id: u64,
+        /// The amount to take.
+        amount: Amount,
+    },
+    /// Free a hold.
+    ReleaseHold {
+        /// The app that placed the hold.
+        app: String,
+        /// The hold.
+        hold_id: u64,
+    },
 }
 
 /// The object's answer to a [`Command`], of the same name.
@@ -60,6 +91,8 @@ pub enum Reply {
     Balance {
         /// The balance in minor units.
         balance: i64,
+        /// The balance less active holds.
+        available: i64,
     },
     /// The charge's result.
     Charge {
@@ -78,6 +111,22 @@ pub enum Reply {
         /// Credited, already credited, or recorded for the operator.
         outcome: TopupOutcome,
     },
+    /// The hold after placing, capturing or releasing it.
+    Hold {
+        /// The hold, or why the call was refused.
+        result: Result<Hold, Refusal>,
+    },
+}
+
+impl Command {
+    /// Tells whether the command can change when the next hold expires, so that the object
+    /// knows to set its alarm again.
+    pub fn moves_holds(&self) -> bool {
+        matches!(
+            self,
+            Command::PlaceHold { .. } | Command::CaptureHold { .. } | Command::ReleaseHold { .. }
+        )
+    }
 }
 
 /// Runs `command` against the wallet in `store` at the time `now_ms`.
@@ -92,7 +141,10 @@ pub fn execute<S: SqlStore>(
 ) -> Result<Reply, StoreError> {
     let mut ledger = Ledger::open(store)?;
     match command {
-        Command::Balance => Ok(Reply::Balance { balance: ledger.balance()? }),
+        Command::Balance => {
+            let balance = ledger.balance()?;
+            Ok(Reply::Balance { balance, available: ledger.available_balance(now_ms)? })
+        }
         Command::Charge { app, amount, idempotency_key, allow_negative, description } => {
             let charge = ChargeCommand {
                 app,
@@ -117,7 +169,44 @@ pub fn execute<S: SqlStore>(
             let topup = Topup { checkout_session_id, stripe_event_id, amount: *amount, currency };
             Ok(Reply::Topup { outcome: ledger.credit_topup(&topup, service_currency, now_ms)? })
         }
+        Command::PlaceHold { app, amount, expires_in_seconds, idempotency_key, description } => {
+            let hold = HoldCommand {
+                app,
+                amount: *amount,
+                expires_in_seconds: *expires_in_seconds,
+                idempotency_key: idempotency_key.as_deref(),
+                description: description.as_deref(),
+            };
+            Ok(Reply::Hold { result: ledger.place_hold(&hold, now_ms)? })
+        }
+        Command::CaptureHold { app, hold_id, amount } => {
+            Ok(Reply::Hold { result: ledger.capture_hold(app, *hold_id, *amount, now_ms)? })
+        }
+        Command::ReleaseHold { app, hold_id } => {
+            Ok(Reply::Hold { result: ledger.release_hold(app, *hold_id, now_ms)? })
+        }
     }
+}
+
+/// Runs the object's alarm: marks the holds due at `now_ms` expired and returns when the
+/// next active hold expires, for the next alarm.
+///
+/// # Errors
+///
+/// Fails when the database fails.
+pub fn expire_holds<S: SqlStore>(store: &S, now_ms: i64) -> Result<Option<i64>, StoreError> {
+    let mut ledger = Ledger::open(store)?;
+    ledger.expire_holds(now_ms)?;
+    ledger.next_hold_expiry()
+}
+
+/// Returns when the next active hold expires, for the object's alarm.
+///
+/// # Errors
+///
+/// Fails when the database fails.
+pub fn next_hold_expiry<S: SqlStore>(store: &S) -> Result<Option<i64>, StoreError> {
+    Ledger::open(store)?.next_hold_expiry()
 }
 
 #[cfg(test)]
@@ -154,6 +243,6 @@ mod tests {
         }
 
         let balance = execute(&store, &Command::Balance, 2).ok();
-        assert_eq!(balance, Some(Reply::Balance { balance: 300 }));
+        assert_eq!(balance, Some(Reply::Balance { balance: 300, available: 300 }));
     }
 }

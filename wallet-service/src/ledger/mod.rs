@@ -5,13 +5,15 @@
 //! entry and the balance are written in one atomic step and can never disagree. The invariant
 //! `balance = sum of entry amounts` is checked by [`Ledger::audit`].
 
+mod holds;
 pub mod store;
 
+pub use self::holds::{Hold, HoldCommand};
 use sha2::{Digest, Sha256};
-use wallet_client::api::{EntryKind, LedgerEntry};
+use wallet_client::api::{EntryKind, HoldStatus, LedgerEntry};
 use wallet_client::money::{Amount, MINOR_UNITS_MAX};
 
-use self::store::{Row, SqlStore, StoreError};
+use self::store::{Row, SqlStore, SqlValue, StoreError};
 
 /// The tables and indexes of one wallet, created by its first write so that a wallet nobody
 /// pays into costs no storage.
@@ -29,12 +31,14 @@ CREATE TABLE IF NOT EXISTS entries (
     description TEXT,
     idempotency_key TEXT,
     request_hash TEXT,
-    stripe_event_id TEXT
+    stripe_event_id TEXT,
+    hold_id INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_idempotency_key
     ON entries (source, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS topups_by_checkout_session
     ON entries (source) WHERE kind = 'topup';
+CREATE UNIQUE INDEX IF NOT EXISTS captures_by_hold ON entries (hold_id) WHERE hold_id IS NOT NULL;
 CREATE TRIGGER IF NOT EXISTS entries_are_never_updated BEFORE UPDATE ON entries
     BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
 CREATE TRIGGER IF NOT EXISTS entries_are_never_deleted BEFORE DELETE ON entries
@@ -47,7 +51,36 @@ CREATE TABLE IF NOT EXISTS unapplied_payments (
     reason TEXT NOT NULL,
     created_at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS holds (
+    id INTEGER PRIMARY KEY,
+    app TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    settled_at_ms INTEGER,
+    captured INTEGER NOT NULL DEFAULT 0,
+    entry_id INTEGER,
+    description TEXT,
+    idempotency_key TEXT,
+    request_hash TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS holds_by_idempotency_key
+    ON holds (app, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS active_holds_by_expiry
+    ON holds (expires_at_ms) WHERE status = 'active';
+CREATE TRIGGER IF NOT EXISTS captures_settle_their_hold AFTER INSERT ON entries
+    WHEN NEW.hold_id IS NOT NULL
+    BEGIN
+        UPDATE holds SET status = 'captured', captured = -NEW.amount, entry_id = NEW.id,
+            settled_at_ms = NEW.created_at_ms
+        WHERE id = NEW.hold_id AND status = 'active';
+    END;
 ";
+
+/// The tables [`SCHEMA`] creates; a wallet missing any of them gets the schema run again,
+/// which adds what a newer version of the service needs.
+const TABLES: [&str; 3] = ["entries", "unapplied_payments", "holds"];
 
 const ENTRY_COLUMNS: &str = "id, kind, amount, balance_after, created_at_ms, source, description";
 
@@ -100,15 +133,28 @@ pub struct Charged {
 #[serde(tag = "refusal", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Refusal {
-    /// The balance is lower than the amount and the charge may not make it negative.
+    /// The available balance (the balance less active holds) is lower than the amount, and
+    /// the charge may not make it negative.
     InsufficientFunds {
-        /// The balance that was too low.
-        balance: i64,
+        /// The available balance that was too low.
+        available: i64,
     },
     /// The idempotency key was used before by the same app on this wallet for another request.
     IdempotencyKeyReused,
     /// The new balance would pass ±2^53 − 1.
     BalanceLimitExceeded,
+    /// No hold with this id was placed by this app on this wallet.
+    HoldNotFound,
+    /// The hold was captured, released or has expired, so it cannot be settled this way.
+    HoldNotActive {
+        /// What became of the hold.
+        status: HoldStatus,
+    },
+    /// The capture asks for more than the hold holds.
+    HoldAmountExceeded {
+        /// The amount held.
+        held: i64,
+    },
 }
 
 /// A paid Stripe Checkout Session to credit.
@@ -212,6 +258,8 @@ pub struct Ledger<'s, S> {
     store: &'s S,
     /// Whether the wallet's tables exist, which they do from its first write on.
     created: bool,
+    /// Whether every table of the current schema exists.
+    current: bool,
 }
 
 impl<'s, S: SqlStore> Ledger<'s, S> {
@@ -221,15 +269,17 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
     ///
     /// Fails when the database fails.
     pub fn open(store: &'s S) -> Result<Ledger<'s, S>, StoreError> {
-        let rows = store
-            .query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'", &[])?;
-        Ok(Ledger { store, created: !rows.is_empty() })
+        let rows = store.query("SELECT name FROM sqlite_master WHERE type = 'table'", &[])?;
+        let names = rows.iter().map(|row| row.text(0)).collect::<Result<Vec<_>, _>>()?;
+        let has = |table: &str| names.iter().any(|name| name == table);
+        Ok(Ledger { store, created: has("entries"), current: TABLES.iter().all(|t| has(t)) })
     }
 
-    fn create(&mut self) -> Result<(), StoreError> {
-        if !self.created {
+    pub(super) fn create(&mut self) -> Result<(), StoreError> {
+        if !self.current {
             self.store.execute_batch(SCHEMA)?;
             self.created = true;
+            self.current = true;
         }
         Ok(())
     }
@@ -273,9 +323,10 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
         }
 
         let balance = self.balance()?;
+        let available = self.available(balance, now_ms)?;
         let amount = command.amount.minor_units();
-        if !command.allow_negative && balance < amount {
-            return Ok(Err(Refusal::InsufficientFunds { balance }));
+        if !command.allow_negative && available < amount {
+            return Ok(Err(Refusal::InsufficientFunds { available }));
         }
 
         let Some(balance_after) =
@@ -296,6 +347,7 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
             idempotency_key: command.idempotency_key,
             request_hash: Some(&fingerprint),
             stripe_event_id: None,
+            hold_id: None,
         })?;
         tracing::info!(entry_id, amount, balance = balance_after, app = command.app, "charged");
         Ok(Ok(Charged { entry_id, balance: balance_after, replayed: false }))
@@ -358,6 +410,7 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
             idempotency_key: None,
             request_hash: None,
             stripe_event_id: Some(topup.stripe_event_id),
+            hold_id: None,
         })?;
         tracing::info!(
             entry_id,
@@ -491,11 +544,11 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
         Ok(())
     }
 
-    fn insert(&self, entry: &NewEntry<'_>) -> Result<u64, StoreError> {
+    pub(super) fn insert(&self, entry: &NewEntry<'_>) -> Result<u64, StoreError> {
         let rows = self.store.query(
             "INSERT INTO entries (kind, amount, balance_after, created_at_ms, source,
-                 description, idempotency_key, request_hash, stripe_event_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 description, idempotency_key, request_hash, stripe_event_id, hold_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              RETURNING id",
             &[
                 entry.kind.as_str().into(),
@@ -507,6 +560,10 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
                 entry.idempotency_key.into(),
                 entry.request_hash.into(),
                 entry.stripe_event_id.into(),
+                entry
+                    .hold_id
+                    .and_then(|id| i64::try_from(id).ok())
+                    .map_or(SqlValue::Null, SqlValue::from),
             ],
         )?;
         let row = rows.first().ok_or(StoreError::new("insert returned no id"))?;
@@ -514,7 +571,7 @@ impl<'s, S: SqlStore> Ledger<'s, S> {
     }
 }
 
-struct NewEntry<'a> {
+pub(super) struct NewEntry<'a> {
     kind: EntryKind,
     amount: i64,
     balance_after: i64,
@@ -524,6 +581,7 @@ struct NewEntry<'a> {
     idempotency_key: Option<&'a str>,
     request_hash: Option<&'a str>,
     stripe_event_id: Option<&'a str>,
+    hold_id: Option<u64>,
 }
 
 fn entry_id(row: &Row) -> Result<u64, StoreError> {

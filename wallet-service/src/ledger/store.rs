@@ -66,6 +66,19 @@ impl Row {
         }
     }
 
+    /// Returns the integer in `column`, or `None` for `NULL`.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the column is missing or holds something else.
+    pub fn optional_integer(&self, column: usize) -> Result<Option<i64>, StoreError> {
+        match self.value(column)? {
+            SqlValue::Null => Ok(None),
+            SqlValue::Integer(value) => Ok(Some(*value)),
+            SqlValue::Text(_) => Err(StoreError::new("result column is not an integer")),
+        }
+    }
+
     /// Returns the text in `column`, or `None` for `NULL`.
     ///
     /// # Errors

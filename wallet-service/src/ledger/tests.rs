@@ -2,7 +2,7 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use proptest::prelude::*;
-use wallet_client::api::EntryKind;
+use wallet_client::api::{EntryKind, HoldStatus};
 use wallet_client::money::{Amount, MINOR_UNITS_MAX};
 
 use super::store::SqliteStore;
@@ -64,7 +64,7 @@ fn a_new_wallet_has_zero_balance_and_stores_nothing() {
     let refused = debit(&mut ledger, &charge(1, Some("k")));
 
     assert_eq!(ledger.balance(), Ok(0));
-    assert_eq!(refused, Err(Refusal::InsufficientFunds { balance: 0 }));
+    assert_eq!(refused, Err(Refusal::InsufficientFunds { available: 0 }));
     assert_eq!(ledger.page(None, 10).map(|page| page.entries.len()), Ok(0));
     assert_eq!(table_count(&store), 0);
 }
@@ -178,7 +178,7 @@ fn a_charge_beyond_the_balance_is_refused_and_writes_nothing() {
     let refused = debit(&mut ledger, &charge(101, Some("k")));
     let exact = debit(&mut ledger, &charge(100, None));
 
-    assert_eq!(refused, Err(Refusal::InsufficientFunds { balance: 100 }));
+    assert_eq!(refused, Err(Refusal::InsufficientFunds { available: 100 }));
     assert_eq!(exact.map(|charged| charged.balance), Ok(0));
     assert_eq!(ledger.page(None, 10).map(|page| page.entries.len()), Ok(2));
 }
@@ -192,7 +192,7 @@ fn a_refused_charge_keeps_no_key_so_a_retry_after_a_topup_succeeds() {
     credit(&mut ledger, "cs_1", 100);
     let retried = debit(&mut ledger, &charge(50, Some("k")));
 
-    assert_eq!(refused, Err(Refusal::InsufficientFunds { balance: 0 }));
+    assert_eq!(refused, Err(Refusal::InsufficientFunds { available: 0 }));
     assert_eq!(retried, Ok(Charged { entry_id: 2, balance: 50, replayed: false }));
 }
 
@@ -360,4 +360,193 @@ proptest! {
             prop_assert_eq!(ledger.audit(), Ok(()));
         }
     }
+}
+
+fn hold_command(minor_units: i64, key: Option<&str>) -> HoldCommand<'_> {
+    HoldCommand {
+        app: "search",
+        amount: amount(minor_units),
+        expires_in_seconds: 60,
+        idempotency_key: key,
+        description: Some("one completion"),
+    }
+}
+
+fn place(ledger: &mut Ledger<'_, SqliteStore>, command: &HoldCommand<'_>) -> Result<Hold, Refusal> {
+    ledger.place_hold(command, NOW).unwrap()
+}
+
+const EXPIRED: i64 = NOW + 60_000;
+
+#[test]
+fn a_hold_lowers_the_available_balance_but_not_the_balance() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+
+    let hold = place(&mut ledger, &hold_command(70, None)).unwrap();
+
+    assert_eq!(hold.status, HoldStatus::Active);
+    assert_eq!(hold.available, 30);
+    assert_eq!(ledger.balance(), Ok(100));
+    assert_eq!(ledger.available_balance(NOW), Ok(30));
+}
+
+#[test]
+fn charges_and_holds_respect_the_available_balance() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+    place(&mut ledger, &hold_command(70, None)).unwrap();
+
+    let charge_refused = debit(&mut ledger, &charge(31, None));
+    let hold_refused = place(&mut ledger, &hold_command(31, None));
+    let charge_fits = debit(&mut ledger, &charge(30, None));
+
+    assert_eq!(charge_refused, Err(Refusal::InsufficientFunds { available: 30 }));
+    assert_eq!(hold_refused, Err(Refusal::InsufficientFunds { available: 30 }));
+    assert_eq!(charge_fits.map(|charged| charged.balance), Ok(70));
+    assert_eq!(ledger.available_balance(NOW), Ok(0));
+}
+
+#[test]
+fn capturing_takes_part_of_the_hold_in_one_entry_and_frees_the_rest() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+    let hold = place(&mut ledger, &hold_command(70, None)).unwrap();
+
+    let captured = ledger.capture_hold("search", hold.id, amount(25), NOW).unwrap().unwrap();
+
+    assert_eq!(captured.status, HoldStatus::Captured);
+    assert_eq!(captured.captured, 25);
+    assert_eq!(captured.available, 75);
+    assert_eq!(ledger.balance(), Ok(75));
+    let newest = ledger.page(None, 1).unwrap().entries.into_iter().next().unwrap();
+    assert_eq!(newest.kind, EntryKind::HoldCapture);
+    assert_eq!(newest.amount, -25);
+    assert_eq!(newest.description.as_deref(), Some("one completion"));
+    assert_eq!(Some(newest.id), captured.entry_id);
+    assert_eq!(ledger.audit(), Ok(()));
+}
+
+#[test]
+fn capturing_again_with_the_same_amount_replays_and_with_another_is_refused() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+    let hold = place(&mut ledger, &hold_command(70, None)).unwrap();
+    let first = ledger.capture_hold("search", hold.id, amount(25), NOW).unwrap().unwrap();
+
+    let again = ledger.capture_hold("search", hold.id, amount(25), NOW).unwrap();
+    let other = ledger.capture_hold("search", hold.id, amount(26), NOW).unwrap();
+
+    assert_eq!(again, Ok(Hold { replayed: true, ..first }));
+    assert_eq!(other, Err(Refusal::HoldNotActive { status: HoldStatus::Captured }));
+    assert_eq!(ledger.balance(), Ok(75));
+}
+
+#[test]
+fn capturing_more_than_the_hold_is_refused() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+    let hold = place(&mut ledger, &hold_command(70, None)).unwrap();
+
+    let refused = ledger.capture_hold("search", hold.id, amount(71), NOW).unwrap();
+
+    assert_eq!(refused, Err(Refusal::HoldAmountExceeded { held: 70 }));
+    assert_eq!(ledger.balance(), Ok(100));
+}
+
+#[test]
+fn releasing_frees_the_whole_hold_and_is_idempotent() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+    let hold = place(&mut ledger, &hold_command(70, None)).unwrap();
+
+    let released = ledger.release_hold("search", hold.id, NOW).unwrap().unwrap();
+    let again = ledger.release_hold("search", hold.id, NOW).unwrap().unwrap();
+    let capture = ledger.capture_hold("search", hold.id, amount(1), NOW).unwrap();
+
+    assert_eq!(
+        (released.status, released.available, released.replayed),
+        (HoldStatus::Released, 100, false)
+    );
+    assert!(again.replayed);
+    assert_eq!(capture, Err(Refusal::HoldNotActive { status: HoldStatus::Released }));
+    assert_eq!(ledger.balance(), Ok(100));
+}
+
+#[test]
+fn a_hold_past_its_expiry_frees_its_amount_before_and_after_the_alarm() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+    let hold = place(&mut ledger, &hold_command(70, None)).unwrap();
+
+    let before_alarm = ledger.available_balance(EXPIRED);
+    let next = ledger.next_hold_expiry();
+    let expired = ledger.expire_holds(EXPIRED);
+    let after_alarm = ledger.available_balance(EXPIRED);
+    let capture = ledger.capture_hold("search", hold.id, amount(1), EXPIRED).unwrap();
+
+    assert_eq!(before_alarm, Ok(100));
+    assert_eq!(next, Ok(Some(EXPIRED)));
+    assert_eq!(expired, Ok(1));
+    assert_eq!(after_alarm, Ok(100));
+    assert_eq!(ledger.next_hold_expiry(), Ok(None));
+    assert_eq!(capture, Err(Refusal::HoldNotActive { status: HoldStatus::Expired }));
+}
+
+#[test]
+fn holds_are_idempotent_like_charges() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+    let first = place(&mut ledger, &hold_command(40, Some("h1"))).unwrap();
+
+    let again = place(&mut ledger, &hold_command(40, Some("h1")));
+    let reused = place(&mut ledger, &hold_command(41, Some("h1")));
+
+    assert_eq!(again, Ok(Hold { replayed: true, ..first }));
+    assert_eq!(reused, Err(Refusal::IdempotencyKeyReused));
+    assert_eq!(ledger.available_balance(NOW), Ok(60));
+}
+
+#[test]
+fn a_hold_belongs_to_the_app_that_placed_it() {
+    let store = store();
+    let mut ledger = ledger(&store);
+    credit(&mut ledger, "cs_1", 100);
+    let hold = place(&mut ledger, &hold_command(40, None)).unwrap();
+
+    let capture = ledger.capture_hold("images", hold.id, amount(1), NOW).unwrap();
+    let release = ledger.release_hold("images", hold.id, NOW).unwrap();
+    let unknown = ledger.release_hold("search", hold.id + 1, NOW).unwrap();
+
+    assert_eq!(capture, Err(Refusal::HoldNotFound));
+    assert_eq!(release, Err(Refusal::HoldNotFound));
+    assert_eq!(unknown, Err(Refusal::HoldNotFound));
+}
+
+#[test]
+fn a_wallet_made_before_holds_existed_gains_them_on_its_next_write() {
+    let store = store();
+    store
+        .execute_batch(
+            "CREATE TABLE entries (id INTEGER PRIMARY KEY, kind TEXT NOT NULL,
+                 amount INTEGER NOT NULL, balance_after INTEGER NOT NULL,
+                 created_at_ms INTEGER NOT NULL, source TEXT NOT NULL, description TEXT,
+                 idempotency_key TEXT, request_hash TEXT, stripe_event_id TEXT, hold_id INTEGER);
+             INSERT INTO entries (kind, amount, balance_after, created_at_ms, source)
+                 VALUES ('topup', 100, 100, 1, 'cs_old');",
+        )
+        .unwrap();
+    let mut ledger = ledger(&store);
+
+    let hold = place(&mut ledger, &hold_command(40, None));
+
+    assert_eq!(hold.map(|hold| hold.available), Ok(60));
 }

@@ -1,37 +1,35 @@
-//! The wallet API: identify, balance, charge and transactions.
+//! The wallet API's operations, shared by the HTTP routes and the JS RPC methods.
 //!
-//! Each handler climbs the same ladder: who is calling, then the body's shape, then the
-//! token, then the rules the domain applies inside the wallet's object.
+//! Each takes the calling app and a parsed request, climbs the rest of the ladder (the token,
+//! the fields' limits, then the rules the domain applies inside the wallet's object) and
+//! returns the response body or the error.
 
 use wallet_client::api::{
-    BalanceRequest, BalanceResponse, ChargeRequest, ChargeResponse, DESCRIPTION_BYTES_MAX,
-    ErrorCode, IDEMPOTENCY_KEY_BYTES_MAX, IdentifyRequest, IdentifyResponse,
-    REQUEST_BODY_BYTES_MAX, TRANSACTIONS_PAGE_SIZE_DEFAULT, TRANSACTIONS_PAGE_SIZE_MAX,
+    BalanceRequest, BalanceResponse, CaptureHoldRequest, ChargeRequest, ChargeResponse,
+    DESCRIPTION_BYTES_MAX, ErrorCode, HOLD_EXPIRY_SECONDS_DEFAULT, HOLD_EXPIRY_SECONDS_MAX,
+    HoldResponse, IDEMPOTENCY_KEY_BYTES_MAX, IdentifyRequest, IdentifyResponse, PlaceHoldRequest,
+    ReleaseHoldRequest, TRANSACTIONS_PAGE_SIZE_DEFAULT, TRANSACTIONS_PAGE_SIZE_MAX,
     TransactionsRequest, TransactionsResponse,
 };
-use worker::{Context, Env, Request, Response};
+use worker::Env;
 
 use super::config::ApiConfig;
 use super::error::ApiError;
-use super::http::{json, parse_json, read_body};
 use super::object::{call, unexpected_reply};
-use crate::app_auth::{AppId, BindingProps, verify_app_token};
+use crate::app_auth::AppId;
 use crate::identity::{UserToken, WalletId};
-use crate::ledger::Refusal;
+use crate::ledger::{Hold, Refusal};
 use crate::wallet::{Command, Reply};
 
 /// The prefix of a `transactions` cursor; the rest is the id of the last entry seen.
 const CURSOR_PREFIX: &str = "before_";
 
 pub(crate) async fn identify(
-    mut request: Request,
-    env: &Env,
-    ctx: &Context,
-) -> Result<Response, ApiError> {
-    authenticate(&request, env, ctx)?;
-    let body: IdentifyRequest =
-        parse_json(&read_body(&mut request, REQUEST_BODY_BYTES_MAX).await?)?;
-    let config = ApiConfig::load(env)?;
+    env: Env,
+    _app: AppId,
+    body: IdentifyRequest,
+) -> Result<IdentifyResponse, ApiError> {
+    let config = ApiConfig::load(&env)?;
 
     // A missing or malformed token is not an error here: the visitor is new, or their token
     // was damaged, and either way gets a fresh wallet.
@@ -43,64 +41,49 @@ pub(crate) async fn identify(
     };
     let wallet = token.wallet_id();
     // A new wallet holds nothing, so its object is not woken to say so.
-    let balance = if created { 0 } else { balance_of(env, wallet).await? };
+    let (balance, available_balance) =
+        if created { (0, 0) } else { balance_of(&env, wallet).await? };
 
     let client_reference_id = config.reference_key.client_reference(wallet);
-    json(
-        200,
-        &IdentifyResponse {
-            user_token: token.encode(),
-            wallet_id: wallet.to_string(),
-            created,
-            balance,
-            currency: config.currency.clone(),
-            payment_link: config.payment_link_for(&client_reference_id),
-            client_reference_id,
-        },
-    )
+    Ok(IdentifyResponse {
+        user_token: token.encode(),
+        wallet_id: wallet.to_string(),
+        created,
+        balance,
+        available_balance,
+        currency: config.currency.clone(),
+        payment_link: config.payment_link_for(&client_reference_id),
+        client_reference_id,
+    })
 }
 
 pub(crate) async fn balance(
-    mut request: Request,
-    env: &Env,
-    ctx: &Context,
-) -> Result<Response, ApiError> {
-    authenticate(&request, env, ctx)?;
-    let body: BalanceRequest = parse_json(&read_body(&mut request, REQUEST_BODY_BYTES_MAX).await?)?;
+    env: Env,
+    _app: AppId,
+    body: BalanceRequest,
+) -> Result<BalanceResponse, ApiError> {
     let wallet = wallet_of(&body.user_token)?;
-    let config = ApiConfig::load(env)?;
+    let config = ApiConfig::load(&env)?;
 
-    let balance = balance_of(env, wallet).await?;
-    json(
-        200,
-        &BalanceResponse { wallet_id: wallet.to_string(), balance, currency: config.currency },
-    )
+    let (balance, available_balance) = balance_of(&env, wallet).await?;
+    Ok(BalanceResponse {
+        wallet_id: wallet.to_string(),
+        balance,
+        available_balance,
+        currency: config.currency,
+    })
 }
 
 pub(crate) async fn charge(
-    mut request: Request,
-    env: &Env,
-    ctx: &Context,
-) -> Result<Response, ApiError> {
-    let app = authenticate(&request, env, ctx)?;
-    let body: ChargeRequest = parse_json(&read_body(&mut request, REQUEST_BODY_BYTES_MAX).await?)?;
+    env: Env,
+    app: AppId,
+    body: ChargeRequest,
+) -> Result<ChargeResponse, ApiError> {
     let wallet = wallet_of(&body.user_token)?;
-    if let Some(key) = &body.idempotency_key
-        && (key.is_empty() || key.len() > IDEMPOTENCY_KEY_BYTES_MAX)
-    {
-        return Err(ApiError::reject(
-            ErrorCode::InvalidRequest,
-            format!("idempotency_key must be 1 to {IDEMPOTENCY_KEY_BYTES_MAX} bytes"),
-        ));
-    }
-    if body.description.as_ref().is_some_and(|text| text.len() > DESCRIPTION_BYTES_MAX) {
-        return Err(ApiError::reject(
-            ErrorCode::InvalidRequest,
-            format!("description must be at most {DESCRIPTION_BYTES_MAX} bytes"),
-        ));
-    }
+    check_idempotency_key(body.idempotency_key.as_deref())?;
+    check_description(body.description.as_deref())?;
     // Loaded before money moves, so that a refusal can always carry its payment link.
-    let config = ApiConfig::load(env)?;
+    let config = ApiConfig::load(&env)?;
 
     let command = Command::Charge {
         app: app.as_str().to_owned(),
@@ -109,47 +92,23 @@ pub(crate) async fn charge(
         allow_negative: body.allow_negative,
         description: body.description,
     };
-    let result = match call(env, wallet, &command).await? {
-        Reply::Charge { result } => result,
-        other => return Err(unexpected_reply(&other)),
-    };
-
-    match result {
-        Ok(charged) => json(
-            200,
-            &ChargeResponse {
-                charged: true,
-                entry_id: charged.entry_id,
-                balance: charged.balance,
-                replayed: charged.replayed,
-            },
-        ),
-        Err(Refusal::InsufficientFunds { balance }) => {
-            let reference = config.reference_key.client_reference(wallet);
-            Err(ApiError::InsufficientFunds {
-                balance,
-                payment_link: config.payment_link_for(&reference),
-            })
-        }
-        Err(Refusal::IdempotencyKeyReused) => Err(ApiError::reject(
-            ErrorCode::IdempotencyKeyReused,
-            "this idempotency_key was used on this wallet for a different request",
-        )),
-        Err(Refusal::BalanceLimitExceeded) => Err(ApiError::reject(
-            ErrorCode::BalanceLimitExceeded,
-            "the balance would pass 9007199254740991 in magnitude",
-        )),
+    match call(&env, wallet, &command).await? {
+        Reply::Charge { result: Ok(charged) } => Ok(ChargeResponse {
+            charged: true,
+            entry_id: charged.entry_id,
+            balance: charged.balance,
+            replayed: charged.replayed,
+        }),
+        Reply::Charge { result: Err(refusal) } => Err(refused(refusal, &config, wallet)),
+        other => Err(unexpected_reply(&other)),
     }
 }
 
 pub(crate) async fn transactions(
-    mut request: Request,
-    env: &Env,
-    ctx: &Context,
-) -> Result<Response, ApiError> {
-    authenticate(&request, env, ctx)?;
-    let body: TransactionsRequest =
-        parse_json(&read_body(&mut request, REQUEST_BODY_BYTES_MAX).await?)?;
+    env: Env,
+    _app: AppId,
+    body: TransactionsRequest,
+) -> Result<TransactionsResponse, ApiError> {
     let wallet = wallet_of(&body.user_token)?;
     let limit = body.limit.unwrap_or(TRANSACTIONS_PAGE_SIZE_DEFAULT);
     if !(1..=TRANSACTIONS_PAGE_SIZE_MAX).contains(&limit) {
@@ -160,19 +119,149 @@ pub(crate) async fn transactions(
     }
     let before = body.cursor.as_deref().map(parse_cursor).transpose()?;
 
-    let (entries, next_before) =
-        match call(env, wallet, &Command::Transactions { before, limit }).await? {
-            Reply::Transactions { entries, next_before } => (entries, next_before),
-            other => return Err(unexpected_reply(&other)),
-        };
-    json(
-        200,
-        &TransactionsResponse {
+    match call(&env, wallet, &Command::Transactions { before, limit }).await? {
+        Reply::Transactions { entries, next_before } => Ok(TransactionsResponse {
             wallet_id: wallet.to_string(),
             entries,
             next_cursor: next_before.map(|id| format!("{CURSOR_PREFIX}{id}")),
-        },
-    )
+        }),
+        other => Err(unexpected_reply(&other)),
+    }
+}
+
+pub(crate) async fn place_hold(
+    env: Env,
+    app: AppId,
+    body: PlaceHoldRequest,
+) -> Result<HoldResponse, ApiError> {
+    let wallet = wallet_of(&body.user_token)?;
+    let expires_in_seconds = body.expires_in_seconds.unwrap_or(HOLD_EXPIRY_SECONDS_DEFAULT);
+    if !(1..=HOLD_EXPIRY_SECONDS_MAX).contains(&expires_in_seconds) {
+        return Err(ApiError::reject(
+            ErrorCode::InvalidRequest,
+            format!("expires_in_seconds must be from 1 to {HOLD_EXPIRY_SECONDS_MAX}"),
+        ));
+    }
+    check_idempotency_key(body.idempotency_key.as_deref())?;
+    check_description(body.description.as_deref())?;
+    let config = ApiConfig::load(&env)?;
+
+    let command = Command::PlaceHold {
+        app: app.as_str().to_owned(),
+        amount: body.amount,
+        expires_in_seconds,
+        idempotency_key: body.idempotency_key,
+        description: body.description,
+    };
+    hold_answer(&env, wallet, &command, &config).await
+}
+
+pub(crate) async fn capture_hold(
+    env: Env,
+    app: AppId,
+    body: CaptureHoldRequest,
+) -> Result<HoldResponse, ApiError> {
+    let wallet = wallet_of(&body.user_token)?;
+    let config = ApiConfig::load(&env)?;
+
+    let command = Command::CaptureHold {
+        app: app.as_str().to_owned(),
+        hold_id: body.hold_id,
+        amount: body.amount,
+    };
+    hold_answer(&env, wallet, &command, &config).await
+}
+
+pub(crate) async fn release_hold(
+    env: Env,
+    app: AppId,
+    body: ReleaseHoldRequest,
+) -> Result<HoldResponse, ApiError> {
+    let wallet = wallet_of(&body.user_token)?;
+    let config = ApiConfig::load(&env)?;
+
+    let command = Command::ReleaseHold { app: app.as_str().to_owned(), hold_id: body.hold_id };
+    hold_answer(&env, wallet, &command, &config).await
+}
+
+async fn hold_answer(
+    env: &Env,
+    wallet: WalletId,
+    command: &Command,
+    config: &ApiConfig,
+) -> Result<HoldResponse, ApiError> {
+    match call(env, wallet, command).await? {
+        Reply::Hold { result: Ok(hold) } => Ok(hold_response(&hold)),
+        Reply::Hold { result: Err(refusal) } => Err(refused(refusal, config, wallet)),
+        other => Err(unexpected_reply(&other)),
+    }
+}
+
+fn hold_response(hold: &Hold) -> HoldResponse {
+    HoldResponse {
+        hold_id: hold.id,
+        status: hold.status,
+        amount: hold.amount,
+        captured: hold.captured,
+        entry_id: hold.entry_id,
+        expires_at_ms: hold.expires_at_ms,
+        available_balance: hold.available,
+        replayed: hold.replayed,
+    }
+}
+
+/// Maps the domain's refusals to their codes; the one place that does.
+fn refused(refusal: Refusal, config: &ApiConfig, wallet: WalletId) -> ApiError {
+    match refusal {
+        Refusal::InsufficientFunds { available } => {
+            let reference = config.reference_key.client_reference(wallet);
+            ApiError::InsufficientFunds {
+                balance: available,
+                payment_link: config.payment_link_for(&reference),
+            }
+        }
+        Refusal::IdempotencyKeyReused => ApiError::reject(
+            ErrorCode::IdempotencyKeyReused,
+            "this idempotency_key was used on this wallet for a different request",
+        ),
+        Refusal::BalanceLimitExceeded => ApiError::reject(
+            ErrorCode::BalanceLimitExceeded,
+            "the balance would pass 9007199254740991 in magnitude",
+        ),
+        Refusal::HoldNotFound => ApiError::reject(
+            ErrorCode::HoldNotFound,
+            "no hold with this id was placed on this wallet by this app",
+        ),
+        Refusal::HoldNotActive { status } => {
+            ApiError::reject(ErrorCode::HoldNotActive, format!("the hold is {}", status.as_str()))
+        }
+        Refusal::HoldAmountExceeded { held } => ApiError::reject(
+            ErrorCode::HoldAmountExceeded,
+            format!("the capture is more than the {held} held"),
+        ),
+    }
+}
+
+fn check_idempotency_key(key: Option<&str>) -> Result<(), ApiError> {
+    match key {
+        Some(key) if key.is_empty() || key.len() > IDEMPOTENCY_KEY_BYTES_MAX => {
+            Err(ApiError::reject(
+                ErrorCode::InvalidRequest,
+                format!("idempotency_key must be 1 to {IDEMPOTENCY_KEY_BYTES_MAX} bytes"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_description(description: Option<&str>) -> Result<(), ApiError> {
+    if description.is_some_and(|text| text.len() > DESCRIPTION_BYTES_MAX) {
+        return Err(ApiError::reject(
+            ErrorCode::InvalidRequest,
+            format!("description must be at most {DESCRIPTION_BYTES_MAX} bytes"),
+        ));
+    }
+    Ok(())
 }
 
 fn parse_cursor(cursor: &str) -> Result<u64, ApiError> {
@@ -186,43 +275,15 @@ fn parse_cursor(cursor: &str) -> Result<u64, ApiError> {
         })
 }
 
-/// Returns the app making the call.
-///
-/// A service binding's `props` are set by the platform and win over anything in the request;
-/// only a call without them may prove itself with an app token.
-fn authenticate(request: &Request, env: &Env, ctx: &Context) -> Result<AppId, ApiError> {
-    let unauthenticated = |message: &str| ApiError::reject(ErrorCode::AppUnauthenticated, message);
-    if let Ok(props) = ctx.props::<BindingProps>() {
-        return AppId::new(&props.app).ok_or_else(|| {
-            unauthenticated("the service binding's props.app is not a valid app id")
-        });
-    }
-
-    let header = request.headers().get("Authorization").ok().flatten().ok_or_else(|| {
-        unauthenticated(
-            "no app identity: call through a service binding whose props name the app, \
-             or send an app token as a bearer token",
-        )
-    })?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .ok_or_else(|| unauthenticated("the Authorization header is not a bearer token"))?;
-    let secret = super::config::required(env, "APP_TOKEN_SECRET")?;
-    verify_app_token(secret.as_bytes(), token.trim()).map_err(|error| {
-        tracing::warn!(reason = %error, "app token refused");
-        unauthenticated(&error.to_string())
-    })
-}
-
 fn wallet_of(user_token: &str) -> Result<WalletId, ApiError> {
     UserToken::parse(user_token)
         .map(|token| token.wallet_id())
         .map_err(|error| ApiError::reject(ErrorCode::InvalidUserToken, error.to_string()))
 }
 
-async fn balance_of(env: &Env, wallet: WalletId) -> Result<i64, ApiError> {
+async fn balance_of(env: &Env, wallet: WalletId) -> Result<(i64, i64), ApiError> {
     match call(env, wallet, &Command::Balance).await? {
-        Reply::Balance { balance } => Ok(balance),
+        Reply::Balance { balance, available } => Ok((balance, available)),
         other => Err(unexpected_reply(&other)),
     }
 }

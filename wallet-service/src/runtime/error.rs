@@ -26,19 +26,23 @@ impl ApiError {
         move |error| ApiError::Internal { context, detail: error.to_string() }
     }
 
-    pub(crate) fn into_response(self) -> worker::Result<Response> {
+    /// Returns the HTTP status and the body the error answers with, logging it when it is
+    /// the service's failure rather than the caller's.
+    pub(crate) fn into_parts(self) -> (u16, serde_json::Value) {
         let (code, message) = match self {
             ApiError::Rejected { code, message } => (code, message),
             ApiError::InsufficientFunds { balance, payment_link } => {
                 let body = InsufficientFundsResponse {
                     error: ErrorBody {
                         code: ErrorCode::InsufficientFunds,
-                        message: format!("the balance of {balance} is too low for this charge"),
+                        message: format!(
+                            "the available balance of {balance} is too low for this amount"
+                        ),
                     },
                     balance,
                     payment_link,
                 };
-                return respond(ErrorCode::InsufficientFunds.status(), &body);
+                return (ErrorCode::InsufficientFunds.status(), to_value(&body));
             }
             ApiError::Misconfigured { name, problem } => {
                 tracing::error!(secret = name, problem, "service misconfigured");
@@ -50,10 +54,17 @@ impl ApiError {
                 (ErrorCode::InternalError, "the service failed; retrying is safe".to_owned())
             }
         };
-        respond(code.status(), &ErrorResponse { error: ErrorBody { code, message } })
+        (code.status(), to_value(&ErrorResponse { error: ErrorBody { code, message } }))
+    }
+
+    pub(crate) fn into_response(self) -> worker::Result<Response> {
+        let (status, body) = self.into_parts();
+        Ok(Response::from_json(&body)?.with_status(status))
     }
 }
 
-fn respond<T: serde::Serialize>(status: u16, body: &T) -> worker::Result<Response> {
-    Ok(Response::from_json(body)?.with_status(status))
+fn to_value<T: serde::Serialize>(body: &T) -> serde_json::Value {
+    // OK because these bodies are plain structs of strings and integers, which always
+    // serialise; `Null` is never reached.
+    serde_json::to_value(body).unwrap_or(serde_json::Value::Null)
 }

@@ -4,6 +4,7 @@
 //! Durable Object, map the result. The rules live in the domain modules.
 
 mod api;
+mod auth;
 mod config;
 mod error;
 mod http;
@@ -11,12 +12,18 @@ mod logging;
 // The `durable_object` macro generates undocumented glue that `missing_docs` would flag.
 #[allow(missing_docs)]
 mod object;
+pub mod rpc;
 mod webhook;
 
-use wallet_client::api::ErrorCode;
+use std::future::Future;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wallet_client::api::{ErrorCode, REQUEST_BODY_BYTES_MAX};
 use worker::{Context, Env, Method, Request, Response, event};
 
 use self::error::ApiError;
+use crate::app_auth::AppId;
 use crate::openapi::ROUTES;
 
 pub use self::object::WalletObject;
@@ -43,10 +50,13 @@ async fn route(request: Request, env: &Env, ctx: &Context) -> Result<Response, A
     let path = request.path();
     let method = request.method();
     match (&method, path.as_str()) {
-        (Method::Post, "/v1/identify") => api::identify(request, env, ctx).await,
-        (Method::Post, "/v1/balance") => api::balance(request, env, ctx).await,
-        (Method::Post, "/v1/charge") => api::charge(request, env, ctx).await,
-        (Method::Post, "/v1/transactions") => api::transactions(request, env, ctx).await,
+        (Method::Post, "/v1/identify") => serve(request, env, ctx, api::identify).await,
+        (Method::Post, "/v1/balance") => serve(request, env, ctx, api::balance).await,
+        (Method::Post, "/v1/charge") => serve(request, env, ctx, api::charge).await,
+        (Method::Post, "/v1/transactions") => serve(request, env, ctx, api::transactions).await,
+        (Method::Post, "/v1/holds") => serve(request, env, ctx, api::place_hold).await,
+        (Method::Post, "/v1/holds/capture") => serve(request, env, ctx, api::capture_hold).await,
+        (Method::Post, "/v1/holds/release") => serve(request, env, ctx, api::release_hold).await,
         (Method::Post, "/stripe-webhook") => webhook::receive(request, env).await,
         (Method::Get, "/healthz") => {
             http::json(200, &crate::openapi::Health { status: "ok".to_owned() })
@@ -60,4 +70,25 @@ async fn route(request: Request, env: &Env, ctx: &Context) -> Result<Response, A
             None => ApiError::reject(ErrorCode::NotFound, format!("there is no route {path}")),
         }),
     }
+}
+
+/// Serves one wallet API route: who is calling, then the body, then the operation.
+async fn serve<Q, A, F, Fut>(
+    mut request: Request,
+    env: &Env,
+    ctx: &Context,
+    operation: F,
+) -> Result<Response, ApiError>
+where
+    Q: DeserializeOwned,
+    A: Serialize,
+    F: FnOnce(Env, AppId, Q) -> Fut,
+    Fut: Future<Output = Result<A, ApiError>>,
+{
+    let app = auth::http_caller(&request, env, ctx)?;
+    let body = http::read_body(&mut request, REQUEST_BODY_BYTES_MAX).await?;
+    let body: Q = http::parse_json(&body)?;
+
+    let answer = operation(env.clone(), app, body).await?;
+    http::json(200, &answer)
 }

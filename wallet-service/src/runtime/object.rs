@@ -1,9 +1,10 @@
 //! The wallet's Durable Object: one per wallet, named by the wallet id, holding the wallet's
 //! ledger in its own SQLite database.
 
+use wasm_bindgen::JsValue;
 use worker::{
-    DurableObject, Env, Method, Request, RequestInit, Response, SqlStorage, SqlStorageValue, State,
-    durable_object,
+    DurableObject, Env, Method, Request, RequestInit, Response, ScheduledTime, SqlStorage,
+    SqlStorageValue, State, durable_object,
 };
 
 use super::config::WALLET_BINDING;
@@ -13,7 +14,7 @@ use crate::ledger::store::{Row, SqlStore, SqlValue, StoreError};
 use crate::wallet::{self, Command, Reply};
 
 /// One wallet's object. It runs one command at a time to completion, which is what makes each
-/// charge's read-check-write atomic.
+/// charge's read-check-write atomic. Its alarm, when set, is the next hold's expiry.
 #[durable_object]
 pub struct WalletObject {
     state: State,
@@ -39,9 +40,44 @@ impl DurableObject for WalletObject {
         let _span = tracing::info_span!("wallet", wallet_id).entered();
 
         let store = ObjectStore(self.state.storage().sql());
-        match wallet::execute(&store, &command, now_ms()) {
-            Ok(reply) => Response::from_json(&reply),
-            Err(error) => Response::error(error.to_string(), 500),
+        let reply = match wallet::execute(&store, &command, now_ms()) {
+            Ok(reply) => reply,
+            Err(error) => return Response::error(error.to_string(), 500),
+        };
+
+        // The command's writes are done; setting the alarm may wait without exposing them
+        // half-made.
+        if command.moves_holds() {
+            match wallet::next_hold_expiry(&store) {
+                Ok(next) => self.schedule(next).await?,
+                Err(error) => return Response::error(error.to_string(), 500),
+            }
+        }
+        Response::from_json(&reply)
+    }
+
+    /// Expires the holds that are due. A failure makes the runtime run the alarm again later.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let store = ObjectStore(self.state.storage().sql());
+        let next = wallet::expire_holds(&store, now_ms()).map_err(|e| e.to_string())?;
+        self.schedule(next).await?;
+        Response::empty()
+    }
+}
+
+impl WalletObject {
+    /// Sets the alarm for the next hold's expiry, or clears it when no hold is active.
+    async fn schedule(&self, next_expiry_ms: Option<i64>) -> worker::Result<()> {
+        let storage = self.state.storage();
+        match next_expiry_ms {
+            Some(at_ms) => {
+                // An i64 of milliseconds far beyond any real expiry still fits an f64 exactly
+                // up to 2^53, which is the year 287396.
+                #[allow(clippy::cast_precision_loss)]
+                let date = js_sys::Date::new(&JsValue::from_f64(at_ms as f64));
+                storage.set_alarm(ScheduledTime::new(date)).await
+            }
+            None => storage.delete_alarm().await,
         }
     }
 }
