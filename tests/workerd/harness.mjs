@@ -1,6 +1,7 @@
-// Runs the built wallet service, and a caller Worker bound to it, in workerd through
-// `wrangler dev`, and gives tests the helpers they need to drive it: app tokens, Stripe
-// signatures, realistic Checkout Session events, and a ledger audit.
+// Runs the built wallet service, and Workers bound to it (a caller that forwards requests, and
+// on request the two consumer examples), in workerd through `wrangler dev`, and gives tests the
+// helpers they need to drive it: app tokens, Stripe signatures, realistic Checkout Session
+// events, and a ledger audit.
 //
 // Each test file starts its own processes with its own temporary directory (secrets, storage,
 // dev registry, logs) and ports chosen by the system, so files can run in parallel.
@@ -11,7 +12,8 @@
 //   const { status, body } = await stack.api("/v1/charge", { user_token, amount: 5 });
 //   await stack.stop();                           // in after()
 //
-// Run from the repository root, after scripts/build-worker wallet-service, with Node 22:
+// Run from the repository root, after scripts/build-worker wallet-service (and
+// scripts/build-worker consumer-example for the consumers), with Node 22:
 //
 //   node --test 'tests/workerd/*.test.mjs'
 //
@@ -32,6 +34,30 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..
 const WALLET_CONFIG = join(REPO_ROOT, "wrangler.toml");
 const WALLET_BUILD = join(REPO_ROOT, "wallet-service", "build", "index.js");
 const CALLER_CONFIG = join(REPO_ROOT, "tests", "workerd", "caller", "wrangler.toml");
+
+/**
+ * The example apps that charge their visitors through the wallet, by the name tests use. `app`
+ * is the id their binding's props give the wallet; `build` is what must be built before they
+ * start (wrangler bundles the JavaScript consumer itself).
+ */
+export const CONSUMERS = {
+  rust: {
+    app: "consumer-example",
+    config: join(REPO_ROOT, "consumer-example", "wrangler.toml"),
+    build: join(REPO_ROOT, "consumer-example", "build", "index.js"),
+    buildCommand: "scripts/build-worker consumer-example",
+  },
+  js: {
+    app: "js-consumer",
+    config: join(REPO_ROOT, "js-consumer", "wrangler.toml"),
+  },
+};
+
+/**
+ * The consumers' free route. It answers 200 only once their WALLET binding reaches the
+ * wallet service, so it is also how a test waits for that binding.
+ */
+const CONSUMER_READY_PATH = "/balance";
 const WRANGLER_BIN = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /** How long a wrangler dev process may take to answer, including its bindings connecting. */
@@ -135,8 +161,9 @@ function groupIsAlive(pgid) {
  * that they stop together.
  */
 class DevServer {
-  constructor({ name, config, persistDir, envFile, registryDir, logDir }) {
+  constructor({ name, config, persistDir, envFile, registryDir, logDir, readyPath = "/healthz" }) {
     this.name = name;
+    this.readyPath = readyPath;
     this.config = config;
     this.persistDir = persistDir;
     this.envFile = envFile;
@@ -212,7 +239,7 @@ class DevServer {
         await sleep(100);
       }
     }
-    await this.waitFor("/healthz", deadline);
+    await this.waitFor(this.readyPath, deadline);
   }
 
   /** Waits until GET `path` answers 200, as it does once the Worker (and binding) is up. */
@@ -277,16 +304,29 @@ class DevServer {
 // --- The stack ---------------------------------------------------------------------------------
 
 /**
- * Starts the wallet service and, unless `caller` is false, the caller Worker bound to it.
+ * Starts the wallet service and, unless `caller` is false, the caller Worker bound to it; with
+ * `consumers`, also every Worker in CONSUMERS, reachable as `stack.consumers.rust` and
+ * `stack.consumers.js`. The Workers bound to the wallet start side by side once it is up.
  *
  * `secrets` replaces the wallet's secrets (omit a key to leave that secret unset). Every stack
  * has its own dev registry, so a second stack never answers for the first one's bindings.
  */
-export async function startStack({ caller = true, secrets = newSecrets() } = {}) {
+export async function startStack({
+  caller = true,
+  consumers = false,
+  secrets = newSecrets(),
+} = {}) {
   if (!existsSync(WALLET_BUILD)) {
     throw new Error(
       `${WALLET_BUILD} is missing: build the Worker first with scripts/build-worker wallet-service`,
     );
+  }
+  if (consumers) {
+    for (const { build, buildCommand } of Object.values(CONSUMERS)) {
+      if (build !== undefined && !existsSync(build)) {
+        throw new Error(`${build} is missing: build it first with ${buildCommand}`);
+      }
+    }
   }
   const dir = await mkdtemp(join(tmpdir(), "wallet-workerd-"));
   liveDirs.add(dir);
@@ -309,6 +349,7 @@ export async function startStack({ caller = true, secrets = newSecrets() } = {})
   });
   try {
     await stack.wallet.start();
+    const starting = [];
     if (caller) {
       stack.caller = new DevServer({
         name: "caller",
@@ -318,8 +359,27 @@ export async function startStack({ caller = true, secrets = newSecrets() } = {})
         registryDir,
         logDir,
       });
-      await stack.caller.start();
-      await stack.waitForBindings();
+      starting.push(stack.caller.start().then(() => stack.waitForBindings()));
+    }
+    if (consumers) {
+      for (const [name, { app, config }] of Object.entries(CONSUMERS)) {
+        const server = new DevServer({
+          name: app,
+          config,
+          persistDir: join(dir, `${app}-state`),
+          envFile: undefined,
+          registryDir,
+          logDir,
+          readyPath: CONSUMER_READY_PATH,
+        });
+        stack.consumers[name] = server;
+        starting.push(server.start());
+      }
+    }
+    // Every start is awaited before giving up, so that none is still spawning when stop() runs.
+    const failed = (await Promise.allSettled(starting)).find(({ status }) => status === "rejected");
+    if (failed !== undefined) {
+      throw failed.reason;
     }
   } catch (error) {
     await stack.stop();
@@ -334,6 +394,7 @@ class Stack {
     this.secrets = secrets;
     this.wallet = null;
     this.caller = null;
+    this.consumers = {};
   }
 
   /**
@@ -343,6 +404,7 @@ class Stack {
   async waitForBindings() {
     await this.caller.waitFor("/WALLET/healthz");
     await this.caller.waitFor("/WALLET_ANON/healthz");
+    await this.caller.waitFor("/WALLET_OTHER_PROPS/healthz");
   }
 
   /** Stops the wallet service and starts it again on the same storage. */
@@ -352,10 +414,14 @@ class Stack {
     if (this.caller !== null) {
       await this.waitForBindings();
     }
+    for (const consumer of Object.values(this.consumers)) {
+      await consumer.waitFor(consumer.readyPath);
+    }
   }
 
   async stop() {
-    await this.caller?.stop();
+    const bound = [this.caller, ...Object.values(this.consumers)];
+    await Promise.all(bound.map((server) => server?.stop()));
     await this.wallet?.stop();
     await rm(this.dir, { recursive: true, force: true });
     liveDirs.delete(this.dir);
@@ -391,6 +457,14 @@ class Stack {
   async viaBinding(binding, path, body, { method = "POST", headers = {} } = {}) {
     const allHeaders = { "Content-Type": "application/json", ...headers };
     return request(`${this.caller.url}/${binding}${path}`, { method, headers: allHeaders, body });
+  }
+
+  /**
+   * Sends a visitor's request to the consumer `name` (a key of CONSUMERS): GET unless told
+   * otherwise, with `headers` as given.
+   */
+  async viaConsumer(name, path, { method = "GET", headers = {} } = {}) {
+    return request(this.consumers[name].url + path, { method, headers });
   }
 
   /**

@@ -3,7 +3,7 @@
 // request's method, headers and body are passed on as they came; tests that check the
 // binding's identity send no Authorization header.
 
-const BINDINGS = new Set(["WALLET", "WALLET_ANON"]);
+const BINDINGS = new Set(["WALLET", "WALLET_ANON", "WALLET_OTHER_PROPS"]);
 
 export default {
   async fetch(request, env) {
