@@ -57,7 +57,12 @@ test("a new wallet holds nothing and a charge against it is refused with its pay
       `${PAYMENT_LINK}?client_reference_id=${wallet.client_reference_id}`);
 
     assert.equal(balance.status, 200);
-    assert.deepEqual(balance.body, { wallet_id: wallet.wallet_id, balance: 0, currency: "usd" });
+    assert.deepEqual(balance.body, {
+      wallet_id: wallet.wallet_id,
+      balance: 0,
+      available_balance: 0,
+      currency: "usd",
+    });
 
     assertError(refused, 402, "insufficient_funds");
     assert.equal(refused.body.balance, 0);
@@ -74,7 +79,7 @@ test("identify with an issued token returns the same wallet without creating one
   const again = await stack.api("/v1/identify", { user_token: wallet.user_token });
 
   assert.equal(again.status, 200);
-  assert.deepEqual(again.body, { ...wallet, created: false, balance: 700 });
+  assert.deepEqual(again.body, { ...wallet, created: false, balance: 700, available_balance: 700 });
 });
 
 test("identify with a malformed or missing token issues a new wallet", async () => {
