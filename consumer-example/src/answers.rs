@@ -1,6 +1,6 @@
 //! The JSON bodies this Worker answers with, and their HTTP statuses.
 //!
-//! Every answer that reached the wallet also carries the visitor's balance in
+//! Every answer that learnt the visitor's balance from the wallet carries it in
 //! [`BALANCE_HEADER`], so a client can show it whatever the route returns.
 
 use serde::Serialize;

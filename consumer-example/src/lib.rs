@@ -23,8 +23,9 @@
 //! # Limits
 //!
 //! - Prices are whole minor units of the wallet's one currency, at most `u32::MAX`.
-//! - Answers that never reach the wallet (an unknown route, a bad `Idempotency-Key`) and
-//!   failures of the wallet (a generic 502 or 503) carry no `X-Balance`.
+//! - Answers that do not learn the balance carry no `X-Balance`: an unknown route, an
+//!   `Idempotency-Key` that is malformed or was used for another request, and failures of the
+//!   wallet (a generic 502 or 503).
 //! - Tokens longer than [`visitor::USER_TOKEN_BYTES_MAX`] or with characters the service never
 //!   uses count as no token: the visitor gets a new wallet.
 //!

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::json;
 use wallet_client::api::{ErrorCode as WalletCode, IdentifyResponse};
-use wallet_client::{Amount, Charge, Error, WalletClient};
+use wallet_client::{Amount, ApiError, Charge, Error, WalletClient};
 use worker::{Context, Env, Request, Response, event};
 
 use crate::answers::{BALANCE_HEADER, Balance, ErrorCode, ErrorResponse, Paid, PaymentRequired};
@@ -107,9 +107,14 @@ impl Visit {
                 };
                 self.answer(json_response(200, &body)?, charged.balance)
             }
-            Err(Error::Api(refusal)) if refusal.code == WalletCode::InsufficientFunds => {
-                let balance = refusal.balance.unwrap_or(0);
-                let link = refusal.payment_link.unwrap_or_default();
+            // A refusal without its balance and link breaks the wallet's contract; it falls
+            // through to the failures below.
+            Err(Error::Api(ApiError {
+                code: WalletCode::InsufficientFunds,
+                balance: Some(balance),
+                payment_link: Some(link),
+                ..
+            })) => {
                 let body = PaymentRequired::new(self.route.price_cents, balance, link);
                 self.answer(json_response(PaymentRequired::STATUS, &body)?, balance)
             }
