@@ -77,8 +77,8 @@ export default {
       return token === undefined ? await visit.newVisitor() : await visit.charge(token,
         idempotencyKey);
     } catch (failure) {
-      // The binding threw: the wallet could not be reached. Logged once, answered generically.
-      console.error(JSON.stringify({ level: "error", message: "the wallet could not be reached",
+      // The binding threw, or its answer was not JSON: logged once, answered generically.
+      console.error(JSON.stringify({ level: "error", message: "the wallet gave no usable answer",
         route: url.pathname, detail: String(failure) }));
       return error(503, "wallet_unavailable", GENERIC_MESSAGE);
     }
@@ -177,11 +177,20 @@ class Visit {
     return response;
   }
 
-  /** Logs a wallet answer this Worker cannot pass on, once, and answers generically. */
+  /**
+   * Logs a wallet answer this Worker cannot pass on, once, and answers generically: 502 when
+   * the wallet answered with an error of its own, 503 when the answer did not come from it (a
+   * status without its error body, as a proxy in between gives).
+   */
   private failed(call: string, status: number, body: unknown): Response {
     const code = typeof body === "object" && body !== null && "error" in body
       ? (body as Schemas["ErrorResponse"]).error.code
       : undefined;
+    if (code === undefined) {
+      console.error(JSON.stringify({ level: "error", message: "the wallet gave no usable answer",
+        call, status }));
+      return error(503, "wallet_unavailable", GENERIC_MESSAGE);
+    }
     console.error(JSON.stringify({ level: "error", message: "the wallet refused a call", call,
       status, code }));
     return error(502, "wallet_unavailable", GENERIC_MESSAGE);

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { CONSUMERS, assertBalance, assertError, startStack } from "./harness.mjs";
 
@@ -235,3 +236,30 @@ test("a caller bound without props naming an app is refused", async () => {
     assertError(charge, 401, "app_unauthenticated");
   }
 });
+
+test("a wallet that cannot be reached gets a generic 503 from each consumer, logged once",
+  async () => {
+    await stack.wallet.stop();
+    try {
+      for (const [name, { app }] of Object.entries(CONSUMERS)) {
+        const consumer = stack.consumers[name];
+        const logged = consumer.output.length;
+
+        const response = await stack.viaConsumer(name, "/search",
+          { headers: { Authorization: "Bearer wut_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } });
+
+        assertError(response, 503, "wallet_unavailable");
+        assert.equal(response.body.error.message, "the service is unavailable; try again later");
+        assert.equal(response.headers.get("X-Balance"), null);
+        // The log line reaches wrangler's output a moment after the answer.
+        await sleep(500);
+        const errors = consumer.output.slice(logged).split("\n")
+          .filter((line) => line.includes('"level":"error"'));
+        assert.equal(errors.length, 1, `${app} logged:\n${errors.join("\n")}`);
+        assert.match(errors[0], /the wallet gave no usable answer/);
+        assert.doesNotMatch(errors[0], /wut_/);
+      }
+    } finally {
+      await stack.restartWallet();
+    }
+  });
