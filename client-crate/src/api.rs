@@ -433,7 +433,8 @@ error_codes! {
     HoldAmountExceeded = ("hold_amount_exceeded", 422),
     /// The service lacks a secret or setting it needs; the message names it.
     ServiceMisconfigured = ("service_misconfigured", 500),
-    /// Something failed inside the service; nothing was changed that the caller cannot retry.
+    /// Something failed inside the service. The call may or may not have taken effect: retry
+    /// it with the same idempotency key.
     InternalError = ("internal_error", 500),
 }
 

@@ -51,7 +51,10 @@ impl ApiError {
             }
             ApiError::Internal { context, detail } => {
                 tracing::error!(context, detail, "internal error");
-                (ErrorCode::InternalError, "the service failed; retrying is safe".to_owned())
+                (
+                    ErrorCode::InternalError,
+                    "the service failed; retry with the same idempotency key".to_owned(),
+                )
             }
         };
         (code.status(), to_value(&ErrorResponse { error: ErrorBody { code, message } }))
