@@ -80,7 +80,7 @@ impl Visit {
             currency: wallet.currency.clone(),
             payment_link: wallet.payment_link.clone(),
         };
-        let response = self.answer(json_response(200, &body)?, wallet.balance)?;
+        let response = with_balance(json_response(200, &body)?, wallet.balance)?;
         self.issued(response, &wallet)
     }
 
@@ -105,7 +105,7 @@ impl Visit {
                     balance: charged.balance,
                     replayed: charged.replayed,
                 };
-                self.answer(json_response(200, &body)?, charged.balance)
+                with_balance(json_response(200, &body)?, charged.balance)
             }
             // A refusal without its balance and link breaks the wallet's contract; it falls
             // through to the failures below.
@@ -116,7 +116,7 @@ impl Visit {
                 ..
             })) => {
                 let body = PaymentRequired::new(self.route.price_cents, balance, link);
-                self.answer(json_response(PaymentRequired::STATUS, &body)?, balance)
+                with_balance(json_response(PaymentRequired::STATUS, &body)?, balance)
             }
             // The token is not one the wallet issued (it passed the shape check here, but the
             // wallet knows better): the visitor is new to it.
@@ -142,17 +142,8 @@ impl Visit {
             wallet.payment_link.clone(),
         );
         let response = json_response(PaymentRequired::STATUS, &body)?;
-        let response = self.answer(response, wallet.balance)?;
+        let response = with_balance(response, wallet.balance)?;
         self.issued(response, &wallet)
-    }
-
-    /// Adds what every answer that reached the wallet carries.
-    fn answer(&self, mut response: Response, balance: i64) -> Result<Response, Failure> {
-        let headers = response.headers_mut();
-        headers.set(BALANCE_HEADER, &balance.to_string())?;
-        // The answer is about one visitor's money: no shared cache may keep it.
-        headers.set("Cache-Control", "private, no-store")?;
-        Ok(response)
     }
 
     /// Hands the visitor their new token, when `identify` issued one.
@@ -168,6 +159,15 @@ impl Visit {
         }
         Ok(response)
     }
+}
+
+/// Adds what every answer that learnt the visitor's balance carries.
+fn with_balance(mut response: Response, balance: i64) -> Result<Response, Failure> {
+    let headers = response.headers_mut();
+    headers.set(BALANCE_HEADER, &balance.to_string())?;
+    // The answer is about one visitor's money: no shared cache may keep it.
+    headers.set("Cache-Control", "private, no-store")?;
+    Ok(response)
 }
 
 fn json_response<T: Serialize>(status: u16, body: &T) -> Result<Response, Failure> {
