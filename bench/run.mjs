@@ -16,7 +16,7 @@
 // balance is what the successful charges left, and exits non-zero when one is not.
 
 import { gzipSync } from "node:zlib";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -25,6 +25,7 @@ import { randomBytes } from "node:crypto";
 
 import { forEachLimited, runLoad, summarize } from "./lib/load.mjs";
 import { DevServer, groupIsAlive } from "./lib/processes.mjs";
+import { cpuMs, descendants, processIsAlive, programName } from "./lib/proctree.mjs";
 import { WalletAdmin, envFileText, newSecrets } from "./lib/wallet.mjs";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -159,43 +160,17 @@ async function startServers(dir, secrets) {
   return { servers, all };
 }
 
-/** Returns the process ids of every descendant of `pid` (Linux only; none elsewhere). */
-function descendants(pid) {
-  let entries;
-  try {
-    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
-  } catch {
-    return [];
-  }
-  const children = new Map();
-  for (const entry of entries) {
-    try {
-      // The fields after the command's name, which may itself hold spaces and parentheses.
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while the list was read.
-    }
-  }
-  const found = [];
-  const queue = [pid];
-  while (queue.length > 0 && found.length < entries.length) {
-    for (const child of children.get(queue.shift()) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
-
-function processIsAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Returns every process of every server, named by its server: wrangler's own Node process and
+ * the workerd processes it started.
+ */
+function serverProcesses(servers) {
+  return servers.flatMap((server) =>
+    [server.child.pid, ...descendants(server.child.pid)].map((pid) => ({
+      server: server.name,
+      pid,
+      program: programName(pid),
+    })));
 }
 
 /**
@@ -204,10 +179,17 @@ function processIsAlive(pid) {
  */
 async function stopServers(servers) {
   const started = servers.filter((s) => s.child !== null);
-  const tree = started.flatMap((s) => [s.child.pid, ...descendants(s.child.pid)]);
+  const tree = serverProcesses(started);
   const groups = started.map((s) => s.child.pid);
   await Promise.all(started.map((s) => s.stop()));
-  return [...tree.filter(processIsAlive), ...groups.filter(groupIsAlive).map((g) => -g)];
+  // A process of the same id running the same program is taken for the same process: ids are
+  // not reused that fast.
+  const survivors = tree.filter(({ pid, program }) =>
+    processIsAlive(pid) && programName(pid) === program);
+  return [
+    ...survivors.map(({ server, pid, program }) => `${program} ${pid} of ${server}`),
+    ...groups.filter(groupIsAlive).map((pgid) => `process group ${pgid}`),
+  ];
 }
 
 // --- Scenarios ---------------------------------------------------------------------------------
@@ -268,8 +250,34 @@ function senders(servers, ledger) {
   return { floor, front: viaFront, consumer: viaConsumer };
 }
 
-/** Warms a scenario up, then measures it; returns the measured run's summary. */
-async function measure(name, { warmupRequests, send }) {
+/** Returns the CPU time each process has used so far, in milliseconds. */
+function cpuSnapshot(processes) {
+  return { client: process.cpuUsage(), workers: processes.map(({ pid }) => cpuMs(pid)) };
+}
+
+/**
+ * Returns the CPU time used since `before`, in milliseconds: by the Workers' processes in all
+ * and per server, and by this process, the load generator.
+ */
+function cpuSince(before, processes) {
+  const now = cpuSnapshot(processes);
+  const byServer = new Map();
+  processes.forEach(({ server }, i) => {
+    byServer.set(server, (byServer.get(server) ?? 0) + now.workers[i] - before.workers[i]);
+  });
+  const client = process.cpuUsage(before.client);
+  return {
+    workersMs: [...byServer.values()].reduce((sum, ms) => sum + ms, 0),
+    byServer,
+    clientMs: (client.user + client.system) / 1000,
+  };
+}
+
+/**
+ * Warms a scenario up, then measures it; returns the measured run's summary and the CPU time
+ * it took.
+ */
+async function measure(name, { warmupRequests, send, processes }) {
   progress(`${name}: warming up (${warmupRequests} requests)`);
   const warm = await runLoad({
     concurrency: CONFIG.concurrency,
@@ -279,15 +287,17 @@ async function measure(name, { warmupRequests, send }) {
   });
   const warmSummary = summarize(warm);
   progress(`${name}: measuring (up to ${CONFIG.requests} requests or ${CONFIG.seconds} s)`);
+  const before = cpuSnapshot(processes);
   const run = summarize(await runLoad({
     concurrency: CONFIG.concurrency,
     requests: CONFIG.requests,
     seconds: CONFIG.seconds,
     send,
   }));
+  const cpu = cpuSince(before, processes);
   progress(`${name}: ${run.requests} requests, p50 ${run.p50Ms.toFixed(2)} ms, ` +
-    `${run.perSecond.toFixed(0)}/s`);
-  return { name, run, warm: warmSummary };
+    `${run.perSecond.toFixed(0)}/s, ${(cpu.workersMs / run.requests).toFixed(2)} CPU ms each`);
+  return { name, run, warm: warmSummary, cpu };
 }
 
 // --- Report ------------------------------------------------------------------------------------
@@ -302,22 +312,26 @@ function statusesText(statuses) {
 }
 
 function printTable(groups) {
-  const header = ["scenario", "requests", "p50 ms", "p99 ms", "charges/s", "p50 ×floor",
-    "p99 ×floor", "rate ×floor"];
+  const header = ["scenario", "requests", "p50 ms", "p99 ms", "charges/s", "CPU ms",
+    "p50 ×floor", "p99 ×floor", "rate ×floor", "CPU ×floor"];
   const rows = [];
   for (const { title, results } of groups) {
     rows.push([title]);
-    const floor = results[0].run;
-    for (const { label, run } of results) {
+    const floor = results[0];
+    const floorCpu = floor.cpu.workersMs / floor.run.requests;
+    for (const { label, run, cpu } of results) {
+      const cpuPerRequest = cpu.workersMs / run.requests;
       rows.push([
         `  ${label}`,
         String(run.requests),
-        fixed(run.p50Ms, 2),
-        fixed(run.p99Ms, 2),
+        fixed(run.p50Ms, 1),
+        fixed(run.p99Ms, 1),
         fixed(run.perSecond, 0),
-        fixed(run.p50Ms / floor.p50Ms, 2),
-        fixed(run.p99Ms / floor.p99Ms, 2),
-        fixed(run.perSecond / floor.perSecond, 2),
+        fixed(cpuPerRequest, 2),
+        fixed(run.p50Ms / floor.run.p50Ms, 2),
+        fixed(run.p99Ms / floor.run.p99Ms, 2),
+        fixed(run.perSecond / floor.run.perSecond, 2),
+        fixed(cpuPerRequest / floorCpu, 2),
       ]);
     }
   }
@@ -328,6 +342,24 @@ function printTable(groups) {
   console.log(line(header));
   for (const row of rows) {
     console.log(row.length === 1 ? row[0] : line(row));
+  }
+}
+
+/** Prints where each scenario's CPU time went: per server, and in the load generator. */
+function printCpuBreakdown(results, serverNames) {
+  const header = ["CPU ms per request", ...serverNames, "load generator"];
+  const rows = results.map(({ name, run, cpu }) => [
+    name,
+    ...serverNames.map((server) => fixed((cpu.byServer.get(server) ?? 0) / run.requests, 2)),
+    fixed(cpu.clientMs / run.requests, 2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) :
+    c.padStart(widths[i]))).join("  ");
+  console.log("");
+  console.log(line(header));
+  for (const row of rows) {
+    console.log(line(row));
   }
 }
 
@@ -375,7 +407,7 @@ async function main() {
   try {
     const started = await startServers(dir, secrets);
     servers = started.all;
-    failures = await benchmark(started.servers, secrets);
+    failures = await benchmark(started, secrets);
     finished = true;
   } finally {
     progress("stopping the Workers");
@@ -402,7 +434,8 @@ async function main() {
 }
 
 /** Sets the wallets up, runs every scenario, prints the report; returns the failed checks. */
-async function benchmark(servers, secrets) {
+async function benchmark({ servers, all }, secrets) {
+  const processes = serverProcesses(all);
   const admin = new WalletAdmin(servers.wallet.url, secrets);
   const failures = [];
   const targets = [
@@ -434,11 +467,29 @@ async function benchmark(servers, secrets) {
   const send = senders(servers, ledger);
   const counterNames = Array.from({ length: CONFIG.wallets }, (_, i) => `c${i}`);
 
+  // One charge through each charging front before the runs: it shows that the price is the one
+  // the checks assume, and counts like any other.
+  if (CONFIG.consumer) {
+    const response = await fetch(`${servers.consumer.url}/search`, {
+      headers: { Authorization: `Bearer ${hot.consumer.user_token}` },
+    });
+    const body = await response.json();
+    ledger.record(hot.consumer.user_token, response.status, response.headers.get("X-Balance"));
+    if (response.status !== 200 || body.price !== SEARCH_PRICE_CENTS) {
+      throw new Error(`GET /search at the consumer answered ${response.status} ` +
+        `${JSON.stringify(body)}; the benchmark expects 200 and a price of ${SEARCH_PRICE_CENTS}`);
+    }
+  }
+
   const hotResults = [];
   for (const [target, label] of targets) {
     const token = hot[target]?.user_token;
     const one = target === "floor" ? () => send.floor("hot") : () => send[target](token);
-    const result = await measure(`${target}, hot`, { warmupRequests: CONFIG.warmup, send: one });
+    const result = await measure(`${target}, hot`, {
+      warmupRequests: CONFIG.warmup,
+      send: one,
+      processes,
+    });
     hotResults.push({ target, label, ...result });
   }
   const spreadResults = [];
@@ -451,6 +502,7 @@ async function benchmark(servers, secrets) {
     const result = await measure(`${target}, ${CONFIG.wallets} objects`, {
       warmupRequests: CONFIG.wallets,
       send: each,
+      processes,
     });
     spreadResults.push({ target, label, ...result });
   }
@@ -465,6 +517,7 @@ async function benchmark(servers, secrets) {
     { title: "one hot object (one counter, one wallet)", results: hotResults },
     { title: `${CONFIG.wallets} objects, round robin`, results: spreadResults },
   ]);
+  printCpuBreakdown([...hotResults, ...spreadResults], all.map((server) => server.name));
   wasmSizes();
 
   // Every request was meant to succeed: the wallets hold more than the runs can charge.
