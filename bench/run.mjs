@@ -273,18 +273,22 @@ function cpuSnapshot(processes) {
 }
 
 /**
- * Returns the CPU time used since `before`, in milliseconds: by the Workers' processes in all
- * and per server, and by this process, the load generator.
+ * Returns the CPU time used since `before`, in milliseconds: by the Workers' processes in all;
+ * per server, split into workerd and wrangler's own Node process; and by this process, the
+ * load generator.
  */
 function cpuSince(before, processes) {
   const now = cpuSnapshot(processes);
   const byServer = new Map();
-  processes.forEach(({ server }, i) => {
-    byServer.set(server, (byServer.get(server) ?? 0) + now.workers[i] - before.workers[i]);
+  processes.forEach(({ server, program }, i) => {
+    const used = byServer.get(server) ?? { workerd: 0, node: 0 };
+    const side = program === "workerd" ? "workerd" : "node";
+    used[side] += now.workers[i] - before.workers[i];
+    byServer.set(server, used);
   });
   const client = process.cpuUsage(before.client);
   return {
-    workersMs: [...byServer.values()].reduce((sum, ms) => sum + ms, 0),
+    workersMs: [...byServer.values()].reduce((sum, used) => sum + used.workerd + used.node, 0),
     byServer,
     clientMs: (client.user + client.system) / 1000,
   };
@@ -362,18 +366,24 @@ function printTable(groups) {
   }
 }
 
-/** Prints where each scenario's CPU time went: per server, and in the load generator. */
+/**
+ * Prints where each scenario's CPU time went: per server, its workerd processes and, after
+ * the "+", wrangler's Node process; then the load generator.
+ */
 function printCpuBreakdown(results, serverNames) {
-  const header = ["CPU ms per request", ...serverNames, "load generator"];
+  const header = ["scenario", ...serverNames, "load generator"];
   const rows = results.map(({ name, run, cpu }) => [
     name,
-    ...serverNames.map((server) => fixed((cpu.byServer.get(server) ?? 0) / run.requests, 2)),
+    ...serverNames.map((server) => {
+      const used = cpu.byServer.get(server) ?? { workerd: 0, node: 0 };
+      return `${fixed(used.workerd / run.requests, 2)} + ${fixed(used.node / run.requests, 2)}`;
+    }),
     fixed(cpu.clientMs / run.requests, 2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) :
     c.padStart(widths[i]))).join("  ");
-  console.log("");
+  console.log("\nCPU ms per request in each server's workerd + wrangler's Node, during the runs:");
   console.log(line(header));
   for (const row of rows) {
     console.log(line(row));
