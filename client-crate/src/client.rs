@@ -2,6 +2,7 @@
 //! HTTPS with an app token.
 
 use std::fmt;
+use std::future::Future;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -105,27 +106,10 @@ impl WalletClient {
     /// [`Error::is_insufficient_funds`] when the balance is too low, with the payment link in
     /// [`ApiError::payment_link`]; other API errors and transport failures otherwise.
     pub async fn charge(&self, charge: Charge) -> Result<ChargeResponse, Error> {
-        let idempotency_key = match charge.idempotency_key {
-            Some(key) => key,
-            None => new_idempotency_key()?,
-        };
-        let request = ChargeRequest {
-            user_token: charge.user_token,
-            amount: charge.amount,
-            idempotency_key: Some(idempotency_key),
-            allow_negative: charge.allow_negative,
-            description: charge.description,
-        };
-
-        let mut attempt = 1;
-        loop {
-            match self.call("/v1/charge", &request).await {
-                Err(Error::Transport(_)) if attempt < CHARGE_ATTEMPTS_MAX => {
-                    attempt = attempt.saturating_add(1);
-                }
-                result => return result,
-            }
-        }
+        let request = charge_request(charge)?;
+        // Every attempt sends the very same request, key included: that is what makes the
+        // retry safe.
+        retry_lost_answers(|| self.call("/v1/charge", &request)).await
     }
 
     /// Returns one page of the wallet's ledger, newest first.
@@ -185,6 +169,39 @@ impl WalletClient {
             Transport::Https { .. } => worker::Fetch::Request(request).send().await,
         };
         response.map_err(|error| TransportError(error.to_string()))
+    }
+}
+
+/// Returns the request for `charge`, with an idempotency key made up when it has none.
+fn charge_request(charge: Charge) -> Result<ChargeRequest, Error> {
+    let idempotency_key = match charge.idempotency_key {
+        Some(key) => key,
+        None => new_idempotency_key()?,
+    };
+    Ok(ChargeRequest {
+        user_token: charge.user_token,
+        amount: charge.amount,
+        idempotency_key: Some(idempotency_key),
+        allow_negative: charge.allow_negative,
+        description: charge.description,
+    })
+}
+
+/// Runs `send` until it gets an answer from the service, at most [`CHARGE_ATTEMPTS_MAX`]
+/// times. API errors are answers and are not retried.
+async fn retry_lost_answers<T, F, Fut>(mut send: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match send().await {
+            Err(Error::Transport(_)) if attempt < CHARGE_ATTEMPTS_MAX => {
+                attempt = attempt.saturating_add(1);
+            }
+            result => return result,
+        }
     }
 }
 
@@ -336,6 +353,74 @@ mod tests {
 
         assert!(matches!(error, Error::Transport(_)));
         assert_eq!(error.code(), None);
+    }
+
+    /// Runs a future that never waits, as the stand-in transports below never do.
+    fn run<T>(future: impl Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(value) => value,
+            std::task::Poll::Pending => panic!("the future waited"),
+        }
+    }
+
+    fn lost() -> Error {
+        Error::Transport(TransportError("connection reset".to_owned()))
+    }
+
+    #[test]
+    fn a_charge_always_carries_an_idempotency_key_and_keeps_the_callers() {
+        let amount = Amount::new(5).unwrap();
+        let own = Charge { idempotency_key: Some("req-1".to_owned()), ..Charge::new("t", amount) };
+
+        let made_up = charge_request(Charge::new("t", amount)).unwrap();
+        let kept = charge_request(own).unwrap();
+
+        assert_eq!(made_up.idempotency_key.map(|key| key.len()), Some(32));
+        assert_eq!(kept.idempotency_key.as_deref(), Some("req-1"));
+    }
+
+    #[test]
+    fn a_lost_answer_is_sent_again_until_one_arrives() {
+        let mut attempts = 0;
+
+        let result = run(retry_lost_answers(|| {
+            attempts += 1;
+            std::future::ready(if attempts < 3 { Err(lost()) } else { Ok(attempts) })
+        }));
+
+        assert_eq!(result.ok(), Some(3));
+    }
+
+    #[test]
+    fn retries_stop_after_the_attempt_limit() {
+        let mut attempts = 0;
+
+        let result: Result<(), Error> = run(retry_lost_answers(|| {
+            attempts += 1;
+            std::future::ready(Err(lost()))
+        }));
+
+        assert!(matches!(result, Err(Error::Transport(_))));
+        assert_eq!(attempts, CHARGE_ATTEMPTS_MAX);
+    }
+
+    #[test]
+    fn an_api_error_is_an_answer_and_is_not_retried() {
+        let mut attempts = 0;
+
+        let result: Result<(), Error> = run(retry_lost_answers(|| {
+            attempts += 1;
+            std::future::ready(Err(api_error(
+                402,
+                r#"{"error": {"code": "insufficient_funds",
+                "message": "m"}, "balance": 0, "payment_link": "https://x"}"#,
+            )))
+        }));
+
+        assert!(result.is_err_and(|error| error.is_insufficient_funds()));
+        assert_eq!(attempts, 1);
     }
 
     #[test]
