@@ -17,6 +17,13 @@ use crate::visitor::{self, IDEMPOTENCY_KEY_HEADER, TOKEN_HEADER};
 /// The service binding to the wallet, whose `props` name this app.
 const WALLET_BINDING: &str = "WALLET";
 
+/// The variable that, when set, names the wallet's public URL to call over HTTPS instead of
+/// the binding.
+const WALLET_URL_VAR: &str = "WALLET_URL";
+
+/// The secret holding this app's token, for calls over HTTPS.
+const WALLET_APP_TOKEN_SECRET: &str = "WALLET_APP_TOKEN";
+
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     // Every failure becomes an answer here, logged once, so the runtime never answers with its
@@ -52,16 +59,25 @@ async fn serve(request: &Request, env: &Env) -> Result<Response, Failure> {
         Err(invalid) => return Ok(error(ErrorCode::InvalidIdempotencyKey, invalid.to_string())?),
     };
 
-    let visit = Visit {
-        wallet: WalletClient::from_binding(env.service(WALLET_BINDING)?),
-        secure: request.url()?.scheme() == "https",
-        route,
-    };
+    let visit =
+        Visit { wallet: wallet_client(env)?, secure: request.url()?.scheme() == "https", route };
     match (route.price(), token) {
         (None, token) => visit.balance(token).await,
         (Some(price), Some(token)) => visit.charge(price, token, key).await,
         (Some(_), None) => visit.new_visitor().await,
     }
+}
+
+/// Returns the client for the wallet: through the binding, or over HTTPS with an app token when
+/// `WALLET_URL` is set, as for a deployment outside the wallet's account.
+fn wallet_client(env: &Env) -> Result<WalletClient, Failure> {
+    let Ok(url) = env.var(WALLET_URL_VAR) else {
+        return Ok(WalletClient::from_binding(env.service(WALLET_BINDING)?));
+    };
+    let token = env.secret(WALLET_APP_TOKEN_SECRET).map_err(|_| {
+        worker::Error::RustError("WALLET_URL is set but the secret WALLET_APP_TOKEN is not".into())
+    })?;
+    Ok(WalletClient::over_https(url.to_string(), token.to_string()))
 }
 
 /// One request on its way through the wallet.

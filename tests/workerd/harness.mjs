@@ -75,6 +75,9 @@ const LEDGER_PAGES_MAX = 1_000;
 /** The app every HTTP call is made as unless a test says otherwise. */
 export const HTTP_APP = "http-app";
 
+/** The app whose token the consumer started with `httpsConsumer` calls the wallet as. */
+export const HTTPS_CONSUMER_APP = "consumer-https";
+
 /** The app the caller's WALLET binding names in its props. */
 export const BINDING_APP = "test-caller";
 
@@ -306,7 +309,9 @@ class DevServer {
 /**
  * Starts the wallet service and, unless `caller` is false, the caller Worker bound to it; with
  * `consumers`, also every Worker in CONSUMERS, reachable as `stack.consumers.rust` and
- * `stack.consumers.js`. The Workers bound to the wallet start side by side once it is up.
+ * `stack.consumers.js`; with `httpsConsumer`, the Rust consumer calling the wallet over HTTP
+ * with an app token, as `stack.consumers.https`. The Workers bound to the wallet start side by
+ * side once it is up.
  *
  * `secrets` replaces the wallet's secrets (omit a key to leave that secret unset). Every stack
  * has its own dev registry, so a second stack never answers for the first one's bindings.
@@ -314,6 +319,7 @@ class DevServer {
 export async function startStack({
   caller = true,
   consumers = false,
+  httpsConsumer = false,
   secrets = newSecrets(),
 } = {}) {
   if (!existsSync(WALLET_BUILD)) {
@@ -360,6 +366,25 @@ export async function startStack({
         logDir,
       });
       starting.push(stack.caller.start().then(() => stack.waitForBindings()));
+    }
+    if (httpsConsumer) {
+      // The Rust consumer again, calling the wallet's URL with an app token instead of its
+      // binding, as an app outside the wallet's account would. Its URL is known only now.
+      const consumerEnv = join(dir, "consumer-https.env");
+      const token = stack.appToken(HTTPS_CONSUMER_APP);
+      await writeFile(consumerEnv, `WALLET_URL=${stack.wallet.url}\nWALLET_APP_TOKEN=${token}\n`,
+        { mode: 0o600 });
+      const server = new DevServer({
+        name: HTTPS_CONSUMER_APP,
+        config: CONSUMERS.rust.config,
+        persistDir: join(dir, "consumer-https-state"),
+        envFile: consumerEnv,
+        registryDir,
+        logDir,
+        readyPath: CONSUMER_READY_PATH,
+      });
+      stack.consumers.https = server;
+      starting.push(server.start());
     }
     if (consumers) {
       for (const [name, { app, config }] of Object.entries(CONSUMERS)) {

@@ -35,10 +35,9 @@ impl ApiConfig {
     }
 }
 
-/// Returns the string binding `name`, or `None` when it is absent or empty.
+/// Returns the string binding `name`, or `None` when it is absent, empty, or not a string.
 ///
-/// The environment is read as a plain object: `Env::var` throws inside JavaScript on an absent
-/// binding, and a missing secret must become a clear error, not a crash.
+/// An empty value counts as missing: a secret set to nothing protects nothing.
 pub(crate) fn string(env: &Env, name: &str) -> Option<String> {
     let env: &JsValue = env.as_ref();
     js_sys::Reflect::get(env, &JsValue::from_str(name))
