@@ -5,9 +5,9 @@
 // Every request goes to a front Worker, which reaches a Durable Object through a service
 // binding and a second Worker:
 //
-//   floor     GET  /counter/<name>  bench-floor-front  → bench-floor      → Counter (one UPDATE)
-//   front     POST /v1/charge       bench-wallet-front → wallet-service   → WalletObject
-//   consumer  GET  /search          consumer-example   → wallet-service   → WalletObject
+//   floor     GET  /counter/<name>  bench-floor-front  → bench-floor    → Counter (one UPDATE)
+//   front     POST /v1/charge       bench-wallet-front → wallet-service → WalletObject
+//   consumer  GET  /search          consumer-example   → wallet-service → WalletObject
 //
 // Each is measured against one hot object (one counter, one wallet) and spread over many
 // (1,000 by default): a closed loop with a fixed number of requests in flight, for a fixed
