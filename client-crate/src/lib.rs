@@ -7,7 +7,9 @@
 //! ```no_run
 //! use wallet_client::{Amount, Charge, WalletClient};
 //!
-//! async fn search(env: &worker::Env, user_token: &str) -> Result<i64, Box<dyn std::error::Error>> {
+//! type BoxError = Box<dyn std::error::Error>;
+//!
+//! async fn search(env: &worker::Env, user_token: &str) -> Result<i64, BoxError> {
 //!     let wallet = WalletClient::from_binding(env.service("WALLET")?);
 //!     let price = Amount::new(5).ok_or("5 cents is a valid amount")?;
 //!

@@ -341,7 +341,9 @@ fn balance() {}
 /// succeed.
 #[utoipa::path(
     post, path = "/v1/charge", tag = "wallet", request_body = ChargeRequest,
-    responses((status = 200, description = "The charge was made, now or earlier.", body = ChargeResponse)),
+    responses(
+        (status = 200, description = "The charge was made, now or earlier.", body = ChargeResponse)
+    ),
     security((), ("app_token" = []))
 )]
 #[allow(dead_code)]
@@ -350,7 +352,9 @@ fn charge() {}
 /// Returns one page of a wallet's ledger, newest entry first; at most 100 entries a page.
 #[utoipa::path(
     post, path = "/v1/transactions", tag = "wallet", request_body = TransactionsRequest,
-    responses((status = 200, description = "A page of ledger entries.", body = TransactionsResponse)),
+    responses(
+        (status = 200, description = "A page of ledger entries.", body = TransactionsResponse)
+    ),
     security((), ("app_token" = []))
 )]
 #[allow(dead_code)]
@@ -363,7 +367,9 @@ fn transactions() {}
 /// itself. Placing a hold is idempotent like a charge.
 #[utoipa::path(
     post, path = "/v1/holds", tag = "wallet", request_body = PlaceHoldRequest,
-    responses((status = 200, description = "The hold, placed now or earlier.", body = HoldResponse)),
+    responses(
+        (status = 200, description = "The hold, placed now or earlier.", body = HoldResponse)
+    ),
     security((), ("app_token" = []))
 )]
 #[allow(dead_code)]
@@ -396,9 +402,15 @@ fn release_hold() {}
 /// The body must be the raw event as Stripe sent it, signed in `Stripe-Signature`.
 #[utoipa::path(
     post, path = "/stripe-webhook", tag = "stripe",
-    request_body(content = String, content_type = "application/json", description = "A Stripe event."),
+    request_body(
+        content = String, content_type = "application/json", description = "A Stripe event."
+    ),
     params(("Stripe-Signature" = String, Header, description = "Stripe's signature of the body.")),
-    responses((status = 200, description = "The event was received; Stripe need not retry.", body = WebhookReceipt))
+    responses((
+        status = 200,
+        description = "The event was received; Stripe need not retry.",
+        body = WebhookReceipt
+    ))
 )]
 #[allow(dead_code)]
 fn stripe_webhook() {}
@@ -414,7 +426,9 @@ fn healthz() {}
 /// Returns this document.
 #[utoipa::path(
     get, path = "/openapi.json", tag = "service",
-    responses((status = 200, description = "The OpenAPI document.", content_type = "application/json"))
+    responses(
+        (status = 200, description = "The OpenAPI document.", content_type = "application/json")
+    )
 )]
 #[allow(dead_code)]
 fn openapi_json() {}

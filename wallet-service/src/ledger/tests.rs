@@ -327,7 +327,9 @@ fn operation() -> impl Strategy<Value = Operation> {
 
 proptest! {
     #[test]
-    fn prop_balance_is_always_the_sum_of_entries(operations in prop::collection::vec(operation(), 1..60)) {
+    fn prop_balance_is_always_the_sum_of_entries(
+        operations in prop::collection::vec(operation(), 1..60)
+    ) {
         let store = store();
         let mut ledger = ledger(&store);
 
@@ -350,7 +352,9 @@ proptest! {
                             prop_assert_eq!(balance, before - amount);
                             prop_assert_eq!(after, balance);
                         }
-                        Ok(Charged { replayed: true, .. }) | Err(_) => prop_assert_eq!(after, before),
+                        Ok(Charged { replayed: true, .. }) | Err(_) => {
+                            prop_assert_eq!(after, before);
+                        }
                     }
                     if !allow_negative && before >= 0 {
                         prop_assert!(after >= 0);
