@@ -17,7 +17,7 @@
 
 import { gzipSync } from "node:zlib";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -171,7 +171,10 @@ async function startServers(dir, secrets) {
     // nothing (an identify without a token does not even wake a wallet).
     await servers.consumer?.waitFor("/balance");
   } catch (error) {
-    await stopServers(all);
+    const survivors = await stopServers(all);
+    if (survivors.length > 0) {
+      error.message += `\n!!! processes outlived the run: ${survivors.join(", ")}`;
+    }
     throw error;
   }
   return { servers, all };
@@ -443,6 +446,12 @@ async function main() {
       failures.push(`processes outlived the run: ${survivors.join(", ")}`);
     }
     if (CONFIG.keepLogs || !finished || failures.length > 0) {
+      // Only the logs: the storage may sit in memory, and the secrets are of no further use.
+      for (const entry of await readdir(dir)) {
+        if (entry !== "logs") {
+          await rm(join(dir, entry), { recursive: true, force: true });
+        }
+      }
       progress(`logs kept in ${join(dir, "logs")}`);
     } else {
       await rm(dir, { recursive: true, force: true });
