@@ -22,12 +22,22 @@ pub const CHARGE_ATTEMPTS_MAX: u32 = 3;
 const IDEMPOTENCY_KEY_BYTES: usize = 16;
 
 /// A wallet service to call.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct WalletClient {
     transport: Transport,
 }
 
-#[derive(Clone, Debug)]
+impl fmt::Debug for WalletClient {
+    // The app token is left out so that a client never reaches a log by way of `{:?}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.transport {
+            Transport::Binding(_) => f.write_str("WalletClient(binding)"),
+            Transport::Https { base_url, .. } => write!(f, "WalletClient({base_url})"),
+        }
+    }
+}
+
+#[derive(Clone)]
 enum Transport {
     Binding(Fetcher),
     Https { base_url: String, app_token: String },
@@ -98,8 +108,8 @@ impl WalletClient {
     /// Takes `charge.amount` from the wallet.
     ///
     /// The request always carries an idempotency key, made up when `charge` has none, and a
-    /// request whose answer is lost in transport is sent again with the same key, up to
-    /// [`CHARGE_ATTEMPTS_MAX`] times: the service charges at most once per key.
+    /// request whose answer is lost, or that meets an `internal_error`, is sent again with the
+    /// same key, up to [`CHARGE_ATTEMPTS_MAX`] times: the service charges at most once per key.
     ///
     /// # Errors
     ///
@@ -188,7 +198,8 @@ fn charge_request(charge: Charge) -> Result<ChargeRequest, Error> {
 }
 
 /// Runs `send` until it gets an answer from the service, at most [`CHARGE_ATTEMPTS_MAX`]
-/// times. API errors are answers and are not retried.
+/// times. A lost answer and an `internal_error` (which may or may not have taken effect) are
+/// sent again; every other API error is a final answer.
 async fn retry_lost_answers<T, F, Fut>(mut send: F) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
@@ -197,7 +208,7 @@ where
     let mut attempt = 1;
     loop {
         match send().await {
-            Err(Error::Transport(_)) if attempt < CHARGE_ATTEMPTS_MAX => {
+            Err(error) if error.is_retryable() && attempt < CHARGE_ATTEMPTS_MAX => {
                 attempt = attempt.saturating_add(1);
             }
             result => return result,
@@ -251,6 +262,15 @@ impl Error {
         match self {
             Error::Api(error) => Some(error.code),
             Error::Transport(_) => None,
+        }
+    }
+
+    /// Tells whether sending the same request again, with the same idempotency key, may
+    /// succeed: the answer was lost, or the service failed inside.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(_) => true,
+            Error::Api(error) => error.code == ErrorCode::InternalError,
         }
     }
 
@@ -404,6 +424,27 @@ mod tests {
 
         assert!(matches!(result, Err(Error::Transport(_))));
         assert_eq!(attempts, CHARGE_ATTEMPTS_MAX);
+    }
+
+    #[test]
+    fn an_internal_error_is_sent_again_with_the_same_request() {
+        let mut attempts = 0;
+
+        let result = run(retry_lost_answers(|| {
+            attempts += 1;
+            let failed = r#"{"error": {"code": "internal_error", "message": "m"}}"#;
+            std::future::ready(if attempts < 2 { Err(api_error(500, failed)) } else { Ok(()) })
+        }));
+
+        assert!(result.is_ok());
+        assert_eq!(attempts, 2);
+    }
+
+    #[test]
+    fn an_https_client_keeps_its_app_token_out_of_debug_output() {
+        let client = WalletClient::over_https("https://wallet.example.com/", "secret-app-token");
+
+        assert_eq!(format!("{client:?}"), "WalletClient(https://wallet.example.com)");
     }
 
     #[test]

@@ -35,8 +35,9 @@
 //!   2^53 − 1 in magnitude, so they survive a trip through JavaScript unchanged. A wallet has
 //!   one currency, the service's.
 //! - [`WalletClient::charge`] always sends an idempotency key and retries a call whose answer
-//!   was lost, with the same key, up to [`client::CHARGE_ATTEMPTS_MAX`] times: it never charges
-//!   twice. The other calls move no money and are not retried.
+//!   was lost, or that met an `internal_error`, with the same key, up to
+//!   [`client::CHARGE_ATTEMPTS_MAX`] times: it never charges twice. The other calls move no
+//!   money and are not retried.
 //! - The client runs inside a Worker (wasm32); without the default `worker` feature the crate
 //!   is only the wire contract, usable anywhere.
 

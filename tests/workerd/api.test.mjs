@@ -279,6 +279,13 @@ test("app tokens that are forged, expired, unsigned or not bearer tokens are ref
     }
   });
 
+test("the bearer scheme is recognised whatever its case", async () => {
+  const response =
+    await stack.api("/v1/identify", {}, { auth: `bearer ${stack.appToken(HTTP_APP)}` });
+
+  assert.equal(response.status, 200, response.text);
+});
+
 test("a call through a binding without props is refused with app_unauthenticated", async () => {
   const wallet = await stack.newWallet();
 
@@ -460,6 +467,10 @@ const REFUSED_REQUESTS = [
     "invalid_request"],
   ["a cursor past 2^64", "/v1/transactions",
     { user_token: UNUSED_TOKEN, cursor: "before_99999999999999999999" }, 400, "invalid_cursor"],
+  ["a cursor past any entry id JavaScript carries", "/v1/transactions",
+    { user_token: UNUSED_TOKEN, cursor: "before_9007199254740992" }, 400, "invalid_cursor"],
+  ["an amount on a route that takes none", "/v1/identify", { amount: -1 }, 400,
+    "invalid_request"],
   ["a negative limit", "/v1/transactions", { user_token: UNUSED_TOKEN, limit: -1 }, 400,
     "invalid_request"],
   ["an empty idempotency key", "/v1/charge",

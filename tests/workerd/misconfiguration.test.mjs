@@ -18,6 +18,7 @@ import {
 // Two services, each with its own dev registry and storage, reached over HTTP only.
 let withoutStripeSecrets;
 let withoutAppSecret;
+let weakSecrets;
 
 before(async () => {
   const secrets = newSecrets();
@@ -25,14 +26,17 @@ before(async () => {
   delete secrets.CLIENT_REFERENCE_SECRET;
   // An empty value is as good as none: an operator's placeholder must not become a key.
   const emptyAppSecret = { ...newSecrets(), APP_TOKEN_SECRET: "" };
-  [withoutStripeSecrets, withoutAppSecret] = await Promise.all([
+  // A signing secret short enough to guess from one token it signed is refused as well.
+  const shortSecrets = { ...newSecrets(), APP_TOKEN_SECRET: "x".repeat(31) };
+  [withoutStripeSecrets, withoutAppSecret, weakSecrets] = await Promise.all([
     startStack({ caller: false, secrets }),
     startStack({ caller: false, secrets: emptyAppSecret }),
+    startStack({ caller: false, secrets: shortSecrets }),
   ]);
 }, { timeout: 120_000 });
 
 after(async () => {
-  await Promise.all([withoutStripeSecrets?.stop(), withoutAppSecret?.stop()]);
+  await Promise.all([withoutStripeSecrets?.stop(), withoutAppSecret?.stop(), weakSecrets?.stop()]);
 });
 
 // A token of the right shape: the wallet it opens exists without any call to identify.
@@ -92,6 +96,15 @@ test("an app token cannot be checked without APP_TOKEN_SECRET: 500 naming it", a
 
   assertMisconfigured(response, "APP_TOKEN_SECRET", withoutAppSecret);
   assertError(anonymous, 401, "app_unauthenticated");
+});
+
+test("an APP_TOKEN_SECRET shorter than 32 bytes is refused as misconfigured", async () => {
+  const token = weakSecrets.appToken("http-app");
+
+  const response = await weakSecrets.api("/v1/identify", {}, { auth: `Bearer ${token}` });
+
+  assertMisconfigured(response, "APP_TOKEN_SECRET", weakSecrets);
+  assert.match(response.body.error.message, /shorter than 32 bytes/);
 });
 
 test("health and the OpenAPI document need no secret", async () => {

@@ -73,17 +73,16 @@ test("a charge over RPC takes the amount, records the binding's app, and replays
 
 test("RPC refuses the inputs HTTP refuses, with the same codes", async () => {
   const wallet = await rpc("identify", { user_token: null });
+  const charge = (fields) => rpc("charge", { user_token: wallet.user_token, ...fields });
 
-  assertRpcError(await rpc("charge", { user_token: wallet.user_token, amount: 1.5 }), "invalid_amount");
-  assertRpcError(await rpc("charge", { user_token: wallet.user_token, amount: -1 }), "invalid_amount");
-  assertRpcError(await rpc("charge", { user_token: wallet.user_token }), "invalid_request");
-  assertRpcError(
-    await rpc("charge", { user_token: wallet.user_token, amount: 1, extra: true }),
-    "invalid_request",
-  );
+  assertRpcError(await charge({ amount: 1.5 }), "invalid_amount");
+  assertRpcError(await charge({ amount: -1 }), "invalid_amount");
+  assertRpcError(await charge({}), "invalid_request");
+  assertRpcError(await charge({ amount: 1, extra: true }), "invalid_request");
   assertRpcError(await rpc("balance", { user_token: "wut_short" }), "invalid_user_token");
   // A string body is sent as it is, so this is the JSON string "not an object".
   assertRpcError(await rpc("balance", '"not an object"'), "invalid_request");
+  assertRpcError(await charge({ amount: 1, description: "d".repeat(17_000) }), "body_too_large");
 });
 
 test("an RPC caller bound without props naming an app is refused", async () => {

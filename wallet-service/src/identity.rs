@@ -242,8 +242,14 @@ mod tests {
 
         let reference = key.client_reference(token.wallet_id());
 
-        assert!(!reference.contains(&token.encode()[USER_TOKEN_PREFIX.len()..]));
-        assert!(!reference.contains(&hex::encode(token.secret)));
+        // No run of 6 characters of the token, in either of its spellings, is in the reference.
+        let encoded = token.encode()[USER_TOKEN_PREFIX.len()..].to_owned();
+        let hex_secret = hex::encode(token.secret);
+        for spelling in [&encoded, &hex_secret] {
+            for start in 0..spelling.len() - 6 {
+                assert!(!reference.contains(&spelling[start..start + 6]), "{spelling} leaked");
+            }
+        }
     }
 
     #[test]

@@ -133,7 +133,8 @@ impl Command {
 ///
 /// # Errors
 ///
-/// Fails when the database fails; nothing is then written.
+/// Fails when the database fails. The object runs each command in one transaction, so a
+/// failure leaves nothing written.
 pub fn execute<S: SqlStore>(
     store: &S,
     command: &Command,

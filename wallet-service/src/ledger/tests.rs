@@ -15,7 +15,7 @@ fn store() -> SqliteStore {
 }
 
 fn amount(minor_units: i64) -> Amount {
-    Amount::new(minor_units).expect("{minor_units} is not an amount")
+    Amount::new(minor_units).unwrap_or_else(|| panic!("{minor_units} is not an amount"))
 }
 
 fn charge<'a>(minor_units: i64, key: Option<&'a str>) -> ChargeCommand<'a> {

@@ -11,6 +11,7 @@ use wallet_client::api::{
     ReleaseHoldRequest, TRANSACTIONS_PAGE_SIZE_DEFAULT, TRANSACTIONS_PAGE_SIZE_MAX,
     TransactionsRequest, TransactionsResponse,
 };
+use wallet_client::money::MINOR_UNITS_MAX;
 use worker::Env;
 
 use super::config::ApiConfig;
@@ -269,7 +270,8 @@ fn parse_cursor(cursor: &str) -> Result<u64, ApiError> {
         .strip_prefix(CURSOR_PREFIX)
         .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|id| id.parse::<u64>().ok())
-        .filter(|id| *id > 0)
+        // Entry ids stay within what JavaScript carries exactly; a larger id was never issued.
+        .filter(|id| *id > 0 && i64::try_from(*id).is_ok_and(|id| id <= MINOR_UNITS_MAX))
         .ok_or_else(|| {
             ApiError::reject(ErrorCode::InvalidCursor, "cursor is not one a page returned")
         })

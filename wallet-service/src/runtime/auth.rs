@@ -22,10 +22,13 @@ pub(crate) fn http_caller(request: &Request, env: &Env, ctx: &Context) -> Result
              or send an app token as a bearer token",
         )
     })?;
+    // The scheme is case-insensitive (RFC 9110, section 11.1).
     let token = header
-        .strip_prefix("Bearer ")
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
         .ok_or_else(|| unauthenticated("the Authorization header is not a bearer token"))?;
-    let secret = super::config::required(env, "APP_TOKEN_SECRET")?;
+    let secret = super::config::strong(env, "APP_TOKEN_SECRET")?;
     verify_app_token(secret.as_bytes(), token.trim()).map_err(|error| {
         tracing::warn!(reason = %error, "app token refused");
         unauthenticated(&error.to_string())

@@ -23,7 +23,7 @@ impl ApiConfig {
     pub(crate) fn load(env: &Env) -> Result<ApiConfig, ApiError> {
         Ok(ApiConfig {
             currency: currency(env)?,
-            reference_key: ReferenceKey::new(required(env, "CLIENT_REFERENCE_SECRET")?.as_bytes()),
+            reference_key: ReferenceKey::new(strong(env, "CLIENT_REFERENCE_SECRET")?.as_bytes()),
             payment_link: payment_link(env)?,
         })
     }
@@ -49,6 +49,19 @@ pub(crate) fn string(env: &Env, name: &str) -> Option<String> {
 /// Returns the secret `name`, or names it in the error.
 pub(crate) fn required(env: &Env, name: &'static str) -> Result<String, ApiError> {
     string(env, name).ok_or(ApiError::Misconfigured { name, problem: "is not set" })
+}
+
+/// The fewest bytes a signing secret may have: a shorter one could be guessed offline from a
+/// single token or reference it signed.
+const SIGNING_SECRET_BYTES_MIN: usize = 32;
+
+/// Returns the signing secret `name`, refusing one too short to resist guessing.
+pub(crate) fn strong(env: &Env, name: &'static str) -> Result<String, ApiError> {
+    let secret = required(env, name)?;
+    if secret.len() < SIGNING_SECRET_BYTES_MIN {
+        return Err(ApiError::Misconfigured { name, problem: "is shorter than 32 bytes" });
+    }
+    Ok(secret)
 }
 
 pub(crate) fn currency(env: &Env) -> Result<String, ApiError> {

@@ -3,7 +3,10 @@
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize as _, Serialize};
-use wallet_client::api::ErrorCode;
+use wallet_client::api::{
+    BalanceRequest, CaptureHoldRequest, ChargeRequest, ErrorCode, IdentifyRequest,
+    PlaceHoldRequest, ReleaseHoldRequest, TransactionsRequest,
+};
 use wallet_client::money::{AMOUNT_RULE, Amount};
 use worker::{Request, Response};
 
@@ -39,15 +42,39 @@ pub(crate) async fn read_body(
     Ok(body)
 }
 
+/// A request body of the wallet API.
+pub(crate) trait Body: DeserializeOwned {
+    /// Whether the body has an `amount`, which is checked on its own to get its own code.
+    const HAS_AMOUNT: bool = false;
+}
+
+impl Body for IdentifyRequest {}
+impl Body for BalanceRequest {}
+impl Body for TransactionsRequest {}
+impl Body for ReleaseHoldRequest {}
+
+impl Body for ChargeRequest {
+    const HAS_AMOUNT: bool = true;
+}
+
+impl Body for PlaceHoldRequest {
+    const HAS_AMOUNT: bool = true;
+}
+
+impl Body for CaptureHoldRequest {
+    const HAS_AMOUNT: bool = true;
+}
+
 /// Parses a JSON request body, telling a malformed document, a bad amount and a wrong shape
 /// apart, each with its own code.
-pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: Body>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
         ApiError::reject(ErrorCode::MalformedJson, format!("the body is not valid JSON: {error}"))
     })?;
     // The amount is checked on its own first so that every bad amount gets `invalid_amount`,
     // whatever else is wrong with the body.
-    if let Some(amount) = value.get("amount")
+    if T::HAS_AMOUNT
+        && let Some(amount) = value.get("amount")
         && Amount::deserialize(amount).is_err()
     {
         return Err(ApiError::reject(ErrorCode::InvalidAmount, AMOUNT_RULE));

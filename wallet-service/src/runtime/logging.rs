@@ -2,11 +2,20 @@
 //! where Workers Logs and `wrangler tail` pick them up.
 
 use std::io;
+use std::sync::Once;
 
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the JSON subscriber once per isolate.
+/// Installs the JSON subscriber, once per isolate; later calls do nothing.
+///
+/// It is called at the top of every entry point rather than from a start event, because
+/// worker-build would install a start function on the entrypoint as one more RPC method.
 pub(crate) fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(install);
+}
+
+fn install() {
     // Timestamps come from the platform's log pipeline; the subscriber's own clock would call
     // `SystemTime::now`, which wasm32 does not have.
     let _already_installed = tracing_subscriber::fmt()

@@ -18,7 +18,6 @@ mod webhook;
 use std::future::Future;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use wallet_client::api::{ErrorCode, REQUEST_BODY_BYTES_MAX};
 use worker::{Context, Env, Method, Request, Response, event};
 
@@ -31,13 +30,9 @@ pub use self::object::WalletObject;
 /// The committed OpenAPI document, which a test keeps equal to what the code generates.
 const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
-#[event(start)]
-fn start() {
-    logging::init();
-}
-
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    logging::init();
     // Every failure becomes a response here, so the runtime never answers with its own error
     // page and every error body has a code.
     match route(request, &env, &ctx).await {
@@ -80,7 +75,7 @@ async fn serve<Q, A, F, Fut>(
     operation: F,
 ) -> Result<Response, ApiError>
 where
-    Q: DeserializeOwned,
+    Q: http::Body,
     A: Serialize,
     F: FnOnce(Env, AppId, Q) -> Fut,
     Fut: Future<Output = Result<A, ApiError>>,

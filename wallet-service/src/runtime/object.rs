@@ -1,7 +1,11 @@
 //! The wallet's Durable Object: one per wallet, named by the wallet id, holding the wallet's
 //! ledger in its own SQLite database.
 
-use wasm_bindgen::JsValue;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{
     DurableObject, Env, Method, Request, RequestInit, Response, ScheduledTime, SqlStorage,
     SqlStorageValue, State, durable_object,
@@ -26,6 +30,7 @@ impl DurableObject for WalletObject {
     }
 
     async fn fetch(&self, mut request: Request) -> worker::Result<Response> {
+        super::logging::init();
         // The only await is here, before the ledger is touched; from here to the response
         // nothing yields, so the object commits the command's writes atomically.
         let command: Command = match request.json().await {
@@ -40,32 +45,72 @@ impl DurableObject for WalletObject {
         let _span = tracing::info_span!("wallet", wallet_id).entered();
 
         let store = ObjectStore(self.state.storage().sql());
-        let reply = match wallet::execute(&store, &command, now_ms()) {
-            Ok(reply) => reply,
+        let now = now_ms();
+        let (reply, next_expiry) = match self.atomically(move || {
+            let reply = wallet::execute(&store, &command, now)?;
+            let next_expiry =
+                if command.moves_holds() { Some(wallet::next_hold_expiry(&store)?) } else { None };
+            Ok((reply, next_expiry))
+        }) {
+            Ok(done) => done,
             Err(error) => return Response::error(error.to_string(), 500),
         };
 
-        // The command's writes are done; setting the alarm may wait without exposing them
-        // half-made.
-        if command.moves_holds() {
-            match wallet::next_hold_expiry(&store) {
-                Ok(next) => self.schedule(next).await?,
-                Err(error) => return Response::error(error.to_string(), 500),
-            }
+        // The command is committed. A failure to set the alarm is logged, not returned: expired
+        // holds already count as expired without it, and the next hold sets it again.
+        if let Some(next) = next_expiry
+            && let Err(error) = self.schedule(next).await
+        {
+            tracing::error!(%error, "setting the hold alarm failed");
         }
         Response::from_json(&reply)
     }
 
     /// Expires the holds that are due. A failure makes the runtime run the alarm again later.
     async fn alarm(&self) -> worker::Result<Response> {
+        super::logging::init();
         let store = ObjectStore(self.state.storage().sql());
-        let next = wallet::expire_holds(&store, now_ms()).map_err(|e| e.to_string())?;
+        let now = now_ms();
+        let next = self
+            .atomically(move || wallet::expire_holds(&store, now))
+            .map_err(|error| error.to_string())?;
         self.schedule(next).await?;
         Response::empty()
     }
 }
 
 impl WalletObject {
+    /// Runs `work` as one SQLite transaction: all of its writes are committed, or, when it
+    /// fails, none.
+    ///
+    /// Without it, a failure after a first write would leave that write in place, because the
+    /// object commits whatever its event wrote whether the event succeeds or not. workers-rs
+    /// does not wrap `transactionSync`, so it is called here as the plain method it is; `work`
+    /// runs synchronously inside it, and an error is thrown back through it to roll back.
+    fn atomically<T: 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, StoreError> + 'static,
+    ) -> Result<T, StoreError> {
+        let storage = self.state.storage();
+        let storage: &JsValue = storage.as_raw().as_ref();
+        let transaction_sync = js_sys::Reflect::get(storage, &JsValue::from_str("transactionSync"))
+            .ok()
+            .and_then(|method| method.dyn_into::<js_sys::Function>().ok())
+            .ok_or(StoreError::new("storage has no transactionSync"))?;
+
+        let outcome: Rc<RefCell<Option<Result<T, StoreError>>>> = Rc::new(RefCell::new(None));
+        let slot = Rc::clone(&outcome);
+        let body = Closure::once(move || -> Result<(), JsValue> {
+            let result = work();
+            let failed = result.is_err();
+            *slot.borrow_mut() = Some(result);
+            if failed { Err(JsValue::from_str("rolled back")) } else { Ok(()) }
+        });
+        // A thrown error is the rollback this asked for; the outcome says what went wrong.
+        let _ = transaction_sync.call1(storage, body.as_ref());
+        outcome.take().unwrap_or(Err(StoreError::new("transactionSync did not run the work")))
+    }
+
     /// Sets the alarm for the next hold's expiry, or clears it when no hold is active.
     async fn schedule(&self, next_expiry_ms: Option<i64>) -> worker::Result<()> {
         let storage = self.state.storage();

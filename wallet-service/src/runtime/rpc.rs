@@ -7,8 +7,8 @@
 //! runtime calls it as a method of the `WorkerEntrypoint` instance, and `this` is that instance;
 //! its `env` and `ctx` (with the binding's `props`) are plain properties read with `Reflect`.
 //! This uses only public, documented behaviour of wasm-bindgen and of `WorkerEntrypoint`; it
-//! keeps no global state, so every call sees its own `env` and `props`. Were `this` ever not an
-//! entrypoint, the call answers `internal_error` instead of guessing.
+//! keeps no global state, so every call sees its own `env` and `props`. Were `this` an object
+//! other than an entrypoint, the call answers `internal_error` instead of guessing.
 //!
 //! The methods take the HTTP request bodies and resolve to the HTTP response bodies: success
 //! bodies as they are, errors as `{"error": {"code", "message"}}` (with `balance` and
@@ -18,7 +18,7 @@
 use std::future::Future;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use wallet_client::api::{ErrorCode, REQUEST_BODY_BYTES_MAX};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::Env;
@@ -26,7 +26,7 @@ use worker::Env;
 use super::api;
 use super::auth::rpc_caller;
 use super::error::ApiError;
-use super::http::parse_json;
+use super::http::{Body, parse_json};
 use crate::app_auth::AppId;
 
 /// `identify`, as `POST /v1/identify`.
@@ -73,11 +73,12 @@ pub async fn release_hold(this: JsValue, request: JsValue) -> JsValue {
 
 async fn serve<Q, A, F, Fut>(this: &JsValue, request: &JsValue, operation: F) -> JsValue
 where
-    Q: DeserializeOwned,
+    Q: Body,
     A: Serialize,
     F: FnOnce(Env, AppId, Q) -> Fut,
     Fut: Future<Output = Result<A, ApiError>>,
 {
+    super::logging::init();
     let answer = async {
         let (env, app) = entrypoint(this)?;
         // The request goes through the same JSON parsing as an HTTP body, so that RPC and HTTP
@@ -86,6 +87,12 @@ where
             .ok()
             .and_then(|text| text.as_string())
             .unwrap_or_else(|| "null".to_owned());
+        if text.len() > REQUEST_BODY_BYTES_MAX {
+            return Err(ApiError::reject(
+                ErrorCode::BodyTooLarge,
+                format!("the request is over {REQUEST_BODY_BYTES_MAX} bytes as JSON"),
+            ));
+        }
         let body: Q = parse_json(text.as_bytes())?;
         let answer = operation(env, app, body).await?;
         serde_json::to_string(&answer).map_err(ApiError::internal("writing an RPC answer"))

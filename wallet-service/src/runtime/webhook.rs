@@ -8,7 +8,7 @@
 use wallet_client::api::ErrorCode;
 use worker::{Env, Request, Response};
 
-use super::config::{self, required};
+use super::config::{self, required, strong};
 use super::error::ApiError;
 use super::http::{json, read_body};
 use super::object::call;
@@ -25,7 +25,7 @@ const WEBHOOK_BODY_BYTES_MAX: usize = 256 * 1024;
 pub(crate) async fn receive(mut request: Request, env: &Env) -> Result<Response, ApiError> {
     let secret = required(env, "STRIPE_WEBHOOK_SIGNING_SECRET")?;
     let currency = config::currency(env)?;
-    let reference_key = ReferenceKey::new(required(env, "CLIENT_REFERENCE_SECRET")?.as_bytes());
+    let reference_key = ReferenceKey::new(strong(env, "CLIENT_REFERENCE_SECRET")?.as_bytes());
     let header = request.headers().get("Stripe-Signature").ok().flatten();
     let payload = read_body(&mut request, WEBHOOK_BODY_BYTES_MAX).await?;
 
@@ -35,8 +35,11 @@ pub(crate) async fn receive(mut request: Request, env: &Env) -> Result<Response,
         return Err(ApiError::reject(ErrorCode::InvalidSignature, error.to_string()));
     }
 
-    let (event_id, action) = event::read(&payload)
-        .map_err(|error| ApiError::reject(ErrorCode::InvalidEvent, error.to_string()))?;
+    let (event_id, action) = event::read(&payload).map_err(|error| {
+        let detail = std::error::Error::source(&error).map(ToString::to_string);
+        let message = detail.map_or(error.to_string(), |detail| format!("{error}: {detail}"));
+        ApiError::reject(ErrorCode::InvalidEvent, message)
+    })?;
     let payment = match action {
         Action::Ignore(reason) => return receipt("ignored", Some(reason.as_str())),
         Action::Credit(payment) => payment,

@@ -88,7 +88,7 @@ pub struct EventError(serde_json::Error);
 
 impl fmt::Display for EventError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the body is not a Stripe event: {}", self.0)
+        f.write_str("the body is not a Stripe event of the expected shape")
     }
 }
 

@@ -70,8 +70,10 @@ pub fn verify(
     for pair in header.split(',') {
         let (key, value) = pair.trim().split_once('=').ok_or(SignatureError::Malformed)?;
         match key {
+            // The text is kept as sent: Stripe signs the header's own digits.
             "t" if timestamp.is_none() => {
-                timestamp = Some(value.parse::<i64>().map_err(|_| SignatureError::Malformed)?);
+                let seconds = value.parse::<i64>().map_err(|_| SignatureError::Malformed)?;
+                timestamp = Some((value, seconds));
             }
             "t" => return Err(SignatureError::Malformed),
             // A value that is not hex cannot match; it is skipped like an unknown scheme so
@@ -80,14 +82,14 @@ pub fn verify(
             _ => {}
         }
     }
-    let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
+    let (timestamp_text, timestamp) = timestamp.ok_or(SignatureError::Malformed)?;
     if signatures.is_empty() {
         return Err(SignatureError::NoV1Signature);
     }
 
     // The signature is checked before the timestamp: a forged header learns nothing about the
     // tolerance, and an old but genuine event is reported as old rather than as forged.
-    let mac = signed_payload_mac(payload, secret, timestamp);
+    let mac = signed_payload_mac(payload, secret, timestamp_text);
     if !signatures.iter().any(|signature| mac.clone().verify_slice(signature).is_ok()) {
         return Err(SignatureError::Mismatch);
     }
@@ -102,15 +104,16 @@ pub fn verify(
 /// The service only verifies; this is for building test fixtures and for replaying an event by
 /// hand against a local service.
 pub fn header(payload: &[u8], secret: &str, timestamp: i64) -> String {
-    let signature = signed_payload_mac(payload, secret, timestamp).finalize().into_bytes();
+    let timestamp = timestamp.to_string();
+    let signature = signed_payload_mac(payload, secret, &timestamp).finalize().into_bytes();
     format!("t={timestamp},v1={}", hex::encode(signature))
 }
 
-fn signed_payload_mac(payload: &[u8], secret: &str, timestamp: i64) -> Hmac<Sha256> {
+fn signed_payload_mac(payload: &[u8], secret: &str, timestamp: &str) -> Hmac<Sha256> {
     // OK because HMAC takes keys of any length; `new_from_slice` never fails for it.
     let mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
-    mac.chain_update(timestamp.to_string()).chain_update(b".").chain_update(payload)
+    mac.chain_update(timestamp).chain_update(b".").chain_update(payload)
 }
 
 #[cfg(test)]
