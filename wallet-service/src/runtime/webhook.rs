@@ -52,7 +52,7 @@ pub(crate) async fn receive(mut request: Request, env: &Env) -> Result<Response,
         tracing::error!(
             stripe_event_id = %event_id,
             checkout_session_id = %payment.checkout_session_id,
-            amount = payment.amount_total,
+            amount = payment.amount,
             currency = %payment.currency,
             "paid checkout session has no valid client_reference_id; not credited"
         );
@@ -62,7 +62,7 @@ pub(crate) async fn receive(mut request: Request, env: &Env) -> Result<Response,
     let command = Command::Topup {
         checkout_session_id: payment.checkout_session_id,
         stripe_event_id: payment.event_id,
-        amount: payment.amount_total,
+        amount: payment.amount,
         currency: payment.currency,
         service_currency: currency,
     };

@@ -33,6 +33,16 @@ struct RawCheckoutSession {
     amount_total: Option<i64>,
     currency: Option<String>,
     payment_status: String,
+    #[serde(default)]
+    total_details: Option<RawTotalDetails>,
+}
+
+#[derive(Deserialize)]
+struct RawTotalDetails {
+    #[serde(default)]
+    amount_shipping: Option<i64>,
+    #[serde(default)]
+    amount_tax: Option<i64>,
 }
 
 /// A paid Checkout Session, as an event reports it.
@@ -44,8 +54,9 @@ pub struct CheckoutPayment {
     pub checkout_session_id: String,
     /// The reference the Payment Link carried, if any.
     pub client_reference_id: Option<String>,
-    /// The total paid, in the currency's minor unit.
-    pub amount_total: i64,
+    /// What the payment buys, in the currency's minor unit: `amount_total` less the tax and
+    /// shipping Stripe collected with it, which are owed elsewhere and are not credit.
+    pub amount: i64,
     /// The currency paid in, lowercase (`usd`).
     pub currency: String,
 }
@@ -119,11 +130,18 @@ pub fn read(payload: &[u8]) -> Result<(String, Action), EventError> {
         return Ok((event.id, Action::Ignore(IgnoreReason::NoAmount)));
     };
 
+    let (tax, shipping) = session
+        .total_details
+        .map_or((0, 0), |d| (d.amount_tax.unwrap_or(0), d.amount_shipping.unwrap_or(0)));
+    // A sum that does not fit is left out of range, so the ledger records it instead of
+    // crediting it.
+    let amount =
+        amount_total.checked_sub(tax).and_then(|a| a.checked_sub(shipping)).unwrap_or(i64::MIN);
     let payment = CheckoutPayment {
         event_id: event.id.clone(),
         checkout_session_id: session.id,
         client_reference_id: session.client_reference_id,
-        amount_total,
+        amount,
         currency: currency.to_ascii_lowercase(),
     };
     Ok((event.id, Action::Credit(payment)))
@@ -179,10 +197,23 @@ mod tests {
                 event_id: "evt_1QaBcD2eFgHiJkLm".to_owned(),
                 checkout_session_id: "cs_test_a1B2c3D4".to_owned(),
                 client_reference_id: Some("wr1_abc".to_owned()),
-                amount_total: 500,
+                amount: 500,
                 currency: "usd".to_owned(),
             })
         );
+    }
+
+    #[test]
+    fn tax_and_shipping_collected_with_the_payment_are_not_credited() {
+        let mut event: serde_json::Value =
+            serde_json::from_slice(&session_event("checkout.session.completed", "paid")).unwrap();
+        event["data"]["object"]["amount_total"] = json!(620);
+        event["data"]["object"]["total_details"] =
+            json!({"amount_discount": 0, "amount_shipping": 20, "amount_tax": 100});
+
+        let action = read(event.to_string().as_bytes()).unwrap().1;
+
+        assert!(matches!(action, Action::Credit(CheckoutPayment { amount: 500, .. })));
     }
 
     #[test]
