@@ -554,3 +554,102 @@ fn a_wallet_made_before_holds_existed_gains_them_on_its_next_write() {
 
     assert_eq!(hold.map(|hold| hold.available), Ok(60));
 }
+
+#[derive(Clone, Debug)]
+enum HoldStep {
+    Topup { amount: i64 },
+    Charge { amount: i64 },
+    Place { amount: i64, expires_in_seconds: u32 },
+    Capture { hold: usize, amount: i64 },
+    Release { hold: usize },
+    Wait { seconds: i64 },
+    Alarm,
+}
+
+fn hold_step() -> impl Strategy<Value = HoldStep> {
+    prop_oneof![
+        (1..500i64).prop_map(|amount| HoldStep::Topup { amount }),
+        (1..200i64).prop_map(|amount| HoldStep::Charge { amount }),
+        (1..300i64, 1..120u32).prop_map(|(amount, expires_in_seconds)| HoldStep::Place {
+            amount,
+            expires_in_seconds
+        }),
+        (0..8usize, 1..300i64).prop_map(|(hold, amount)| HoldStep::Capture { hold, amount }),
+        (0..8usize).prop_map(|hold| HoldStep::Release { hold }),
+        (1..90i64).prop_map(|seconds| HoldStep::Wait { seconds }),
+        Just(HoldStep::Alarm),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn prop_holds_never_take_the_available_balance_below_zero(
+        steps in prop::collection::vec(hold_step(), 1..50)
+    ) {
+        let store = store();
+        let mut ledger = ledger(&store);
+        let mut now = NOW;
+        let mut holds: Vec<Hold> = Vec::new();
+        let mut sessions = 0;
+
+        for step in &steps {
+            match step {
+                HoldStep::Topup { amount } => {
+                    sessions += 1;
+                    let session = format!("cs_{sessions}");
+                    ledger.credit_topup(&topup(&session, *amount), "usd", now).unwrap();
+                }
+                HoldStep::Charge { amount } => {
+                    let _ = ledger.charge(&charge(*amount, None), now).unwrap();
+                }
+                HoldStep::Place { amount, expires_in_seconds } => {
+                    let command = HoldCommand {
+                        expires_in_seconds: *expires_in_seconds,
+                        description: None,
+                        ..hold_command(*amount, None)
+                    };
+                    if let Ok(hold) = ledger.place_hold(&command, now).unwrap() {
+                        holds.push(hold);
+                    }
+                }
+                HoldStep::Capture { hold, amount: taken } => {
+                    if let Some(placed) = holds.get(*hold) {
+                        let result = ledger.capture_hold("search", placed.id, amount(*taken), now);
+                        if let Ok(captured) = result.unwrap() {
+                            prop_assert!(captured.captured <= placed.amount);
+                            prop_assert_eq!(captured.status, HoldStatus::Captured);
+                        }
+                    }
+                }
+                HoldStep::Release { hold } => {
+                    if let Some(placed) = holds.get(*hold) {
+                        let _ = ledger.release_hold("search", placed.id, now).unwrap();
+                    }
+                }
+                HoldStep::Wait { seconds } => now += seconds * 1000,
+                HoldStep::Alarm => {
+                    ledger.expire_holds(now).unwrap();
+                }
+            }
+
+            prop_assert!(ledger.available_balance(now).unwrap() >= 0);
+            prop_assert_eq!(ledger.audit(), Ok(()));
+        }
+
+        // A ledger nothing was written to has no tables to look in.
+        let captures = if ledger.created {
+            store
+                .query(
+                    "SELECT hold_id, COUNT(*) FROM entries WHERE hold_id IS NOT NULL \
+                     GROUP BY hold_id",
+                    &[],
+                )
+                .unwrap()
+        } else {
+            Vec::new()
+        };
+        for row in captures {
+            prop_assert_eq!(row.integer(1).unwrap(), 1, "a hold was captured twice");
+        }
+    }
+}
