@@ -28,7 +28,8 @@
 //!     description: None,
 //! };
 //! let charged = ledger.charge(&search, 1_780_000_000_001)?.map(|charged| charged.balance);
-//! let too_much = ChargeCommand { amount: Amount::new(301).ok_or("an amount")?, ..search };
+//! let over = Amount::new(301).ok_or("301 is an amount")?;
+//! let too_much = ChargeCommand { amount: over, idempotency_key: None, ..search };
 //! let refused = ledger.charge(&too_much, 1_780_000_000_002)?;
 //!
 //! assert_eq!(charged, Ok(300));
