@@ -9,9 +9,9 @@ use serde::de::DeserializeOwned;
 use worker::{Fetcher, Headers, Method, Request, RequestInit, Response};
 
 use crate::api::{
-    BalanceRequest, BalanceResponse, ChargeRequest, ChargeResponse, ErrorCode, ErrorResponse,
-    IdentifyRequest, IdentifyResponse, InsufficientFundsResponse, TransactionsRequest,
-    TransactionsResponse,
+    BalanceRequest, BalanceResponse, CaptureHoldRequest, ChargeRequest, ChargeResponse, ErrorCode,
+    ErrorResponse, HoldResponse, IdentifyRequest, IdentifyResponse, InsufficientFundsResponse,
+    PlaceHoldRequest, ReleaseHoldRequest, TransactionsRequest, TransactionsResponse,
 };
 use crate::money::Amount;
 
@@ -132,6 +132,37 @@ impl WalletClient {
         request: &TransactionsRequest,
     ) -> Result<TransactionsResponse, Error> {
         self.call("/v1/transactions", request).await
+    }
+
+    /// Reserves `request.amount` until it is captured, released, or expires. Safe to retry
+    /// with the same `idempotency_key`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_insufficient_funds`] when the available balance is too low; other API
+    /// errors and transport failures otherwise.
+    pub async fn place_hold(&self, request: &PlaceHoldRequest) -> Result<HoldResponse, Error> {
+        self.call("/v1/holds", request).await
+    }
+
+    /// Takes up to the held amount and releases the rest. Capturing again with the same amount
+    /// answers as the first capture did, so a lost answer can be retried as it is.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the service cannot be reached or refuses the call (`hold_not_active`,
+    /// `hold_amount_exceeded`, `hold_not_found`).
+    pub async fn capture_hold(&self, request: &CaptureHoldRequest) -> Result<HoldResponse, Error> {
+        self.call("/v1/holds/capture", request).await
+    }
+
+    /// Frees the whole hold. Releasing a released or expired hold changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the service cannot be reached or refuses the call.
+    pub async fn release_hold(&self, request: &ReleaseHoldRequest) -> Result<HoldResponse, Error> {
+        self.call("/v1/holds/release", request).await
     }
 
     async fn call<Q: Serialize, A: DeserializeOwned>(

@@ -17,8 +17,9 @@
 //! once. Every answer that reached the wallet reports the balance in `X-Balance`
 //! ([`answers`]).
 //!
-//! Each request makes one wallet call: a charge when the visitor brings a token, an
-//! `identify` otherwise and for the free `GET /balance`.
+//! Each request makes one wallet call (a charge when the visitor brings a token, an
+//! `identify` otherwise and for the free `GET /balance`), except the metered `GET /summarize`,
+//! which holds before its work and captures after it.
 //!
 //! # Limits
 //!

@@ -11,6 +11,10 @@ pub struct Route {
     pub path: &'static str,
     /// The price of one request in the wallet's minor unit (cents for USD); 0 for a free route.
     pub price_cents: u32,
+    /// For work whose cost is known only at its end: the most it may cost, held before the
+    /// work starts and captured down to `price_cents` after it. 0 charges `price_cents` at
+    /// once.
+    pub hold_cents: u32,
 }
 
 impl Route {
@@ -18,6 +22,11 @@ impl Route {
     pub fn price(&self) -> Option<Amount> {
         // A `u32` is far below the largest amount, so only a price of 0 has no `Amount`.
         Amount::new(i64::from(self.price_cents))
+    }
+
+    /// Returns the amount held before the work, or `None` for a route charged at once.
+    pub fn hold(&self) -> Option<Amount> {
+        Amount::new(i64::from(self.hold_cents))
     }
 }
 
@@ -27,11 +36,13 @@ impl Route {
 /// |---|---|
 /// | `GET /search` | 5 cents |
 /// | `GET /generate` | 25 cents |
+/// | `GET /summarize` | 30 cents, after holding 50 while the work runs |
 /// | `GET /balance` | free |
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/search", price_cents: 5 },
-    Route { method: "GET", path: "/generate", price_cents: 25 },
-    Route { method: "GET", path: "/balance", price_cents: 0 },
+    Route { method: "GET", path: "/search", price_cents: 5, hold_cents: 0 },
+    Route { method: "GET", path: "/generate", price_cents: 25, hold_cents: 0 },
+    Route { method: "GET", path: "/summarize", price_cents: 30, hold_cents: 50 },
+    Route { method: "GET", path: "/balance", price_cents: 0, hold_cents: 0 },
 ];
 
 /// Where a request falls in the price table.
@@ -73,6 +84,21 @@ mod tests {
         assert_eq!(ROUTES[0].price(), Amount::new(5));
         assert_eq!(generate, Lookup::Found(&ROUTES[1]));
         assert_eq!(ROUTES[1].price(), Amount::new(25));
+    }
+
+    #[test]
+    fn summarize_holds_more_than_it_finally_costs() {
+        let Lookup::Found(route) = lookup("GET", "/summarize") else {
+            panic!("/summarize is a route");
+        };
+
+        assert_eq!(route.hold(), Amount::new(50));
+        assert_eq!(route.price(), Amount::new(30));
+        assert!(
+            ROUTES
+                .iter()
+                .all(|route| route.hold_cents == 0 || route.hold_cents >= route.price_cents)
+        );
     }
 
     #[test]

@@ -2,17 +2,23 @@
 //!
 //! Built for wasm32 only. A request costs one wallet call: a charge when the visitor brings a
 //! token, an `identify` when they bring none (or one the wallet does not know) or ask for
-//! their balance.
+//! their balance. A metered route costs two: a hold before its work and a capture after.
 
 use serde::Serialize;
 use serde_json::json;
-use wallet_client::api::{ErrorCode as WalletCode, IdentifyResponse};
+use wallet_client::api::{
+    CaptureHoldRequest, ErrorCode as WalletCode, IdentifyResponse, PlaceHoldRequest,
+};
 use wallet_client::{Amount, ApiError, Charge, Error, WalletClient};
 use worker::{Context, Env, Request, Response, event};
 
 use crate::answers::{BALANCE_HEADER, Balance, ErrorCode, ErrorResponse, Paid, PaymentRequired};
 use crate::prices::{self, Lookup, Route};
 use crate::visitor::{self, IDEMPOTENCY_KEY_HEADER, TOKEN_HEADER};
+
+/// How long a metered route's hold lasts: far longer than its work, short enough that a hold
+/// left by a crash frees the visitor's money soon.
+const HOLD_EXPIRY_SECONDS: u32 = 60;
 
 /// The service binding to the wallet, whose `props` name this app.
 const WALLET_BINDING: &str = "WALLET";
@@ -63,7 +69,10 @@ async fn serve(request: &Request, env: &Env) -> Result<Response, Failure> {
         Visit { wallet: wallet_client(env)?, secure: request.url()?.scheme() == "https", route };
     match (route.price(), token) {
         (None, token) => visit.balance(token).await,
-        (Some(price), Some(token)) => visit.charge(price, token, key).await,
+        (Some(price), Some(token)) => match route.hold() {
+            Some(hold) => visit.metered(hold, price, token, key).await,
+            None => visit.charge(price, token, key).await,
+        },
         (Some(_), None) => visit.new_visitor().await,
     }
 }
@@ -123,27 +132,76 @@ impl Visit {
                 };
                 with_balance(json_response(200, &body)?, charged.balance)
             }
+            Err(refusal) => self.refused(refusal, "charge").await,
+        }
+    }
+
+    /// Serves work whose cost is known only at its end: holds the most it may cost, does the
+    /// work, then captures what it cost, which frees the rest.
+    ///
+    /// With an `Idempotency-Key`, a retried request finds its hold already captured and is
+    /// answered as the first one was; the wallet moves money once.
+    async fn metered(
+        &self,
+        hold: Amount,
+        price: Amount,
+        token: &str,
+        key: Option<&str>,
+    ) -> Result<Response, Failure> {
+        let request = PlaceHoldRequest {
+            user_token: token.to_owned(),
+            amount: hold,
+            expires_in_seconds: Some(HOLD_EXPIRY_SECONDS),
+            idempotency_key: key.map(str::to_owned),
+            description: Some(format!("{} {}", self.route.method, self.route.path)),
+        };
+        let held = match self.wallet.place_hold(&request).await {
+            Ok(held) => held,
+            Err(error) => return self.refused(error, "place_hold").await,
+        };
+
+        // The work would run here; this example's work costs the route's price.
+        let capture = CaptureHoldRequest {
+            user_token: token.to_owned(),
+            hold_id: held.hold_id,
+            amount: price,
+        };
+        let captured =
+            self.wallet.capture_hold(&capture).await.map_err(Failure::wallet("capture_hold"))?;
+
+        let body = Paid {
+            route: self.route.path,
+            price: self.route.price_cents,
+            balance: captured.available_balance,
+            replayed: held.replayed,
+        };
+        with_balance(json_response(200, &body)?, captured.available_balance)
+    }
+
+    /// Answers a charge or hold the wallet refused.
+    async fn refused(&self, refusal: Error, call: &'static str) -> Result<Response, Failure> {
+        match refusal {
             // A refusal without its balance and link breaks the wallet's contract; it falls
             // through to the failures below.
-            Err(Error::Api(ApiError {
+            Error::Api(ApiError {
                 code: WalletCode::InsufficientFunds,
                 balance: Some(balance),
                 payment_link: Some(link),
                 ..
-            })) => {
+            }) => {
                 let body = PaymentRequired::new(self.route.price_cents, balance, link);
                 with_balance(json_response(PaymentRequired::STATUS, &body)?, balance)
             }
             // The token is not one the wallet issued (it passed the shape check here, but the
             // wallet knows better): the visitor is new to it.
-            Err(Error::Api(refusal)) if refusal.code == WalletCode::InvalidUserToken => {
+            Error::Api(refusal) if refusal.code == WalletCode::InvalidUserToken => {
                 self.new_visitor().await
             }
-            Err(Error::Api(refusal)) if refusal.code == WalletCode::IdempotencyKeyReused => {
+            Error::Api(refusal) if refusal.code == WalletCode::IdempotencyKeyReused => {
                 let message = "this Idempotency-Key was used for a different request";
                 Ok(error(ErrorCode::IdempotencyKeyReused, message)?)
             }
-            Err(other) => Err(Failure::wallet("charge")(other)),
+            other => Err(Failure::wallet(call)(other)),
         }
     }
 

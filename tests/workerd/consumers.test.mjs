@@ -225,6 +225,46 @@ for (const [name, { app }] of Object.entries(CONSUMERS)) {
   });
 }
 
+describe("the Rust consumer's metered route", () => {
+  const visit = (path, headers = {}) => stack.viaConsumer("rust", path, { headers });
+
+  async function fundedVisitor(amount) {
+    const token = (await visit("/summarize")).headers.get("X-Wallet-Token");
+    const wallet = await walletOf(token);
+    await stack.topUp(wallet, amount);
+    return { token, wallet };
+  }
+
+  test("holds the most the work may cost, then takes only what it cost", async () => {
+    const { token, wallet } = await fundedVisitor(100);
+    const headers = { Authorization: `Bearer ${token}`, "Idempotency-Key": "summary-1" };
+
+    const served = await visit("/summarize", headers);
+    const retried = await visit("/summarize", headers);
+
+    assert.equal(served.status, 200, served.text);
+    assert.equal(balanceHeader(served), 70);
+    assert.equal(served.body.replayed, false);
+    assert.equal(retried.status, 200, retried.text);
+    assert.equal(balanceHeader(retried), 70);
+    assert.equal(retried.body.replayed, true);
+    const entries = await assertBalance(stack, wallet, 70);
+    const captures = entries.filter((entry) => entry.kind === "hold_capture");
+    assert.deepEqual(captures.map(({ amount, source }) => ({ amount, source })),
+      [{ amount: -30, source: "consumer-example" }]);
+  });
+
+  test("is refused when the hold does not fit, though the price would", async () => {
+    const { token, wallet } = await fundedVisitor(40);
+
+    const refused = await visit("/summarize", { Authorization: `Bearer ${token}` });
+
+    assertError(refused, 402, "insufficient_funds");
+    assert.equal(balanceHeader(refused), 40);
+    await assertBalance(stack, wallet, 40);
+  });
+});
+
 test("a caller bound without props naming an app is refused", async () => {
   const token = (await stack.newWallet()).user_token;
 
