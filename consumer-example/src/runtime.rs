@@ -118,20 +118,10 @@ impl Visit {
     ) -> Result<Response, Failure> {
         let mut charge = Charge::new(token, price);
         charge.idempotency_key = key.map(str::to_owned);
-        // The route is part of the request's fingerprint, so one key sent to two routes is a
-        // reused key, not a replay of the other route's charge.
-        charge.description = Some(format!("{} {}", self.route.method, self.route.path));
+        charge.description = Some(self.description());
 
         match self.wallet.charge(charge).await {
-            Ok(charged) => {
-                let body = Paid {
-                    route: self.route.path,
-                    price: self.route.price_cents,
-                    balance: charged.balance,
-                    replayed: charged.replayed,
-                };
-                with_balance(json_response(200, &body)?, charged.balance)
-            }
+            Ok(charged) => self.paid(charged.balance, charged.replayed),
             Err(refusal) => self.refused(refusal, "charge").await,
         }
     }
@@ -153,7 +143,7 @@ impl Visit {
             amount: hold,
             expires_in_seconds: Some(HOLD_EXPIRY_SECONDS),
             idempotency_key: key.map(str::to_owned),
-            description: Some(format!("{} {}", self.route.method, self.route.path)),
+            description: Some(self.description()),
         };
         let held = match self.wallet.place_hold(&request).await {
             Ok(held) => held,
@@ -169,13 +159,21 @@ impl Visit {
         let captured =
             self.wallet.capture_hold(&capture).await.map_err(Failure::wallet("capture_hold"))?;
 
-        let body = Paid {
-            route: self.route.path,
-            price: self.route.price_cents,
-            balance: captured.available_balance,
-            replayed: held.replayed,
-        };
-        with_balance(json_response(200, &body)?, captured.available_balance)
+        self.paid(captured.available_balance, held.replayed)
+    }
+
+    /// Answers a request that was paid for, now or by an earlier one with the same key.
+    fn paid(&self, balance: i64, replayed: bool) -> Result<Response, Failure> {
+        let body =
+            Paid { route: self.route.path, price: self.route.price_cents, balance, replayed };
+        with_balance(json_response(200, &body)?, balance)
+    }
+
+    /// Returns the note the wallet keeps with the route's charge. The route is part of the
+    /// request's fingerprint, so one key sent to two routes is a reused key, not a replay of
+    /// the other route's charge.
+    fn description(&self) -> String {
+        format!("{} {}", self.route.method, self.route.path)
     }
 
     /// Answers a charge or hold the wallet refused.
